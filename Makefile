@@ -1,0 +1,27 @@
+# Every target builds the virtual environment it needs; python3 (3.11+) and make are enough.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DB ?= data/scrape.db
+SAMPLES := $(wildcard data/samples/*)
+
+.PHONY: ingest test venv clean-venv
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# make ingest URL="https://a/1 https://b/2 page.html"   (no URL: the offline samples in data/samples/)
+ingest: $(STAMP)
+	$(BIN)/scrape ingest --db '$(DB)' $(if $(URL),$(URL),$(SAMPLES))
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean-venv:
+	rm -rf $(VENV)

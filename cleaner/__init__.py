@@ -1,0 +1,11 @@
+"""Cleaning: boilerplate pre-pass, trafilatura extraction, repeated-body collapse, post-pass.
+
+`Cleaner` is the stage (Page -> Result); the modules are usable on their own:
+prune (selectolax pre-pass), extract (trafilatura), repeats (collapse), boilerplate
+(post-pass rules), text_dump (plain-text input), text (normalisation, hashes).
+"""
+
+from .repeats import collapse_repeats
+from .stage import CleanConfig, Cleaner
+
+__all__ = ["CleanConfig", "Cleaner", "collapse_repeats"]

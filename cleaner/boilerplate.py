@@ -1,0 +1,203 @@
+"""Post-pass on paragraphs: what an extractor lets through that is not the article.
+
+Rules are structural and lexical, never site-specific:
+- metadata repeated in the body: the headline, the standfirst, a bare date line, a picture
+  caption (a known caption, or a line ending in a photo credit);
+- prompts and calls to action (comment, sign up / sign in, subscribe, newsletter, read more);
+- the tail after the article: a trailing run of headline-like lines (related links whose anchors
+  were flattened to text, "Most Read" labels, truncated titles), prompts and publisher footers.
+Every drop carries a reason, so the caller can count them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .text import fold, word_count
+
+# A date in the forms publishers print: 2025-09-10, 10/09/2025, 10 September 2025, Sep 10, 2025.
+_MONTHS = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
+_DATE = re.compile(
+    r"\b(?:\d{4}-\d{1,2}-\d{1,2}(?:[t ]\d{1,2}:\d{2}(?::\d{2})?(?:z|[+-]\d{2}:?\d{2})?)?"
+    r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)? {_MONTHS},? \d{{4}}"
+    rf"|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})\b"
+    r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?)?",
+    re.IGNORECASE,
+)
+_DATE_LABEL = re.compile(
+    r"^(?:date|dated|published|posted|updated|last updated|modified|on|am|le|el|il|"
+    r"veröffentlicht|publié|publicado|pubblicato)?\s*:?\s*$",
+    re.IGNORECASE,
+)
+# A caption ends with its credit: "... Picture: KCNA via REUTERS", "(Photo: AP)", "Image © X".
+_CREDIT = re.compile(
+    r"(?:\b(?:picture|photo|photograph|image|foto|bild|credit|illustration)s?"
+    r"(?: credit)?\s*(?::|©|/|by)|©)\s*[^.!?]{2,80}\)?\s*$",
+    re.IGNORECASE,
+)
+# Prompts and calls to action addressed to the reader.
+_CTA_START = re.compile(
+    r"^(?:sign (?:up|in)|log ?in|register|subscribe|click|tap|follow us|join (?:us|the)"
+    r"|read (?:more|next|also)|download (?:our|the)|share (?:this|on)|support (?:our|us)"
+    r"|already (?:a )?(?:subscriber|registered|have an account)|become a (?:member|subscriber)"
+    r"|get (?:the|our) (?:latest|newsletter|app)|don'?t miss|please (?:read|log|sign|login))\b",
+    re.IGNORECASE,
+)
+_CTA_ANYWHERE = re.compile(
+    r"\b(?:comment(?:ing)? policy|to comment|leave a comment|before commenting|post a comment"
+    r"|comments? (?:are|is) (?:closed|moderated)|newsletter|subscribe (?:to|now|for)"
+    r"|sign up (?:for|to|now)|(?:sign|log) in (?:to|now)|create an account|free trial"
+    r"|subscribers? only|paywall|terms of (?:use|service)|privacy policy|cookie policy)\b",
+    re.IGNORECASE,
+)
+# Prose can mention newsletters or paywalls; a prompt speaks to the reader.
+_READER = re.compile(r"\b(?:you|your|our|us|please|now)\b", re.IGNORECASE)
+_FOOTER_START = re.compile(
+    r"^(?:©|\(c\)|copyright\b|all rights reserved|published by\b|distributed by\b"
+    r"|registered (?:in|office)\b|company (?:no|number|registration)\b|terms (?:of|&|and)\b"
+    r"|privacy\b|powered by\b|produced by\b)",
+    re.IGNORECASE,
+)
+_TERMINAL = ("." , "!", "?", "。", "！", "？", "؟", "।", ":", ";")
+_CLOSERS = "\"'”’»)]"
+CTA_MAX_WORDS = 30
+PROMPT_MAX_WORDS = 20
+FOOTER_MAX_WORDS = 45
+HEADLINE_MAX_WORDS = 20
+
+
+@dataclass
+class PostPass:
+    """Result of the post-pass: the kept paragraphs and why each other one went."""
+
+    kept: list[str]
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (reason, paragraph)
+    date_line: str | None = None
+    caption: str | None = None
+
+    def reasons(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for reason, _ in self.dropped:
+            counts[reason] = counts.get(reason, 0) + 1
+        return counts
+
+
+def is_date_line(text: str) -> bool:
+    """A paragraph that is only a date (and time), perhaps with a label such as "Published"."""
+    if word_count(text) > 12 or not _DATE.search(text):
+        return False
+    rest = _DATE.sub(" ", text)
+    rest = re.sub(r"[|·•,\-–—()\[\]]", " ", rest).strip()
+    return bool(_DATE_LABEL.match(rest)) or word_count(rest) == 0
+
+
+def is_caption(text: str) -> bool:
+    """A picture caption: a line ending in a photo credit."""
+    return word_count(text) <= 80 and bool(_CREDIT.search(text))
+
+
+def is_prompt(text: str) -> bool:
+    """A call to action or prompt addressed to the reader, not article prose."""
+    n = word_count(text)
+    if n == 0 or n > CTA_MAX_WORDS:
+        return False
+    if _CTA_START.search(text):
+        return True
+    return n <= PROMPT_MAX_WORDS and bool(_CTA_ANYWHERE.search(text) and _READER.search(text))
+
+
+def is_footer(text: str) -> bool:
+    """A publisher's imprint or legal line."""
+    return word_count(text) <= FOOTER_MAX_WORDS and bool(_FOOTER_START.search(text))
+
+
+def is_headline_like(text: str) -> bool:
+    """Short, and not a sentence: a title, a label, or a truncated link text."""
+    stripped = text.rstrip(_CLOSERS + " ")
+    if stripped.endswith(("...", "…")):
+        return word_count(text) <= HEADLINE_MAX_WORDS + 5
+    n = word_count(text)
+    return 0 < n <= HEADLINE_MAX_WORDS and not stripped.endswith(_TERMINAL)
+
+
+def _matches(text: str, targets: Iterable[str | None]) -> bool:
+    key = fold(text)
+    return bool(key) and any(t and fold(t) == key for t in targets)
+
+
+def _split_date_prefix(text: str) -> tuple[str | None, str]:
+    """'date 2025-09-10 North Korean leader ...' -> ('date 2025-09-10', 'North Korean ...')."""
+    m = _DATE.search(text)
+    if not m or m.start() > 24 or not _DATE_LABEL.match(text[: m.start()].strip()):
+        return None, text
+    return text[: m.end()].strip(), text[m.end() :].strip(" ,|·-–—")
+
+
+def post_pass(
+    paragraphs: list[str],
+    title: str | None = None,
+    description: str | None = None,
+    captions: Iterable[str] = (),
+) -> PostPass:
+    """Drop metadata lines, prompts and the non-article tail from a page's paragraphs."""
+    captions = list(captions)
+    result = PostPass(kept=[])
+    kept: list[str] = []
+    lead = True  # before the first paragraph of prose
+    previous_was_title = False
+    for text in paragraphs:
+        reason = None
+        date_part, rest = _split_date_prefix(text) if lead else (None, text)
+        if date_part and rest and (is_caption(rest) or _matches(rest, captions)):
+            result.date_line = result.date_line or date_part
+            result.caption = result.caption or rest
+            reason = "caption"
+        elif _matches(text, [title]):
+            reason = "title"
+        elif _matches(text, [description]) and (lead or previous_was_title):
+            reason = "description"
+        elif is_date_line(text):
+            result.date_line = result.date_line or text
+            reason = "date_line"
+        elif _matches(text, captions) or (lead and is_caption(text)):
+            result.caption = result.caption or text
+            reason = "caption"
+        elif is_prompt(text):
+            reason = "prompt"
+        previous_was_title = reason == "title"
+        if reason:
+            result.dropped.append((reason, text))
+            continue
+        kept.append(text)
+        if not is_headline_like(text):
+            lead = False
+    result.kept = _trim_tail(kept, result)
+    return result
+
+
+def _trim_tail(paragraphs: list[str], result: PostPass) -> list[str]:
+    """Remove the trailing run of non-article lines: related titles, labels and footers.
+
+    A run counts when it holds a footer or truncated title, or at least three headline-like
+    lines; a single short closing line (a sign-off) stays.
+    """
+    end = len(paragraphs)
+    strong = 0
+    headlines = 0
+    while end > 0:
+        text = paragraphs[end - 1]
+        if is_footer(text) or text.rstrip(_CLOSERS + " ").endswith(("...", "…")):
+            strong += 1
+        elif is_headline_like(text):
+            headlines += 1
+        else:
+            break
+        end -= 1
+    if end == len(paragraphs) or not (strong or headlines >= 3) or end == 0:
+        return paragraphs
+    for text in paragraphs[end:]:
+        result.dropped.append(("tail", text))
+    return paragraphs[:end]

@@ -1,0 +1,102 @@
+"""The cleaning stage: Page in, Result (with an Article, or a reason there is none) out.
+
+HTML: selectolax pre-pass -> trafilatura -> repeated-body collapse -> paragraph post-pass.
+Plain text: headline detection from the text's shape -> the same collapse and post-pass.
+The stage holds only configuration, so it can be pickled into another process unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from pipeline.records import Article, Page, Result
+from pipeline.urls import canonicalize, same_site
+
+from .boilerplate import post_pass
+from .extract import Extracted, extract, page_language
+from .prune import prune
+from .repeats import collapse_repeats
+from .text import content_hash, split_paragraphs, word_count
+from .text_dump import find_headline, parse_date
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    min_words: int = 5  # an article body shorter than this is "no content"
+
+
+class Cleaner:
+    """Callable stage: `for result in Cleaner()(pages): ...`."""
+
+    def __init__(self, config: CleanConfig | None = None) -> None:
+        self.config = config or CleanConfig()
+
+    def __call__(self, pages: Iterable[Page]) -> Iterator[Result]:
+        for page in pages:
+            yield self.clean(page)
+
+    def clean(self, page: Page) -> Result:
+        """Clean one page. Never raises: a failure is a Result with outcome and error set."""
+        if not page.ok:
+            return Result(page=page, outcome=page.outcome, error=page.error)
+        try:
+            article = self._clean(page)
+        except Exception as exc:  # one broken page must never stop a batch
+            log.exception("cleaning %s failed", page.url)
+            return Result(page=page, outcome="clean.error",
+                          error=f"cleaner failed: {type(exc).__name__}: {exc}")
+        if article is None or article.word_count < self.config.min_words:
+            return Result(page=page, outcome="clean.no_content", error="no article text found")
+        return Result(page=page, article=article, outcome="cleaned")
+
+    def _clean(self, page: Page) -> Article | None:
+        text = page.body.decode(page.encoding or "utf-8", errors="replace")
+        url = page.origin_url or page.final_url or page.url
+        if page.content_type == "text/plain":
+            ex = _from_text(text)
+            captions: list[str] = []
+        else:
+            pruned, report = prune(text)
+            ex = extract(pruned, url=url if url.startswith("http") else None)
+            if ex is None:
+                return None
+            ex.language = ex.language or page_language(text)
+            captions = report.captions
+        kept, repeated = collapse_repeats(ex.paragraphs)
+        post = post_pass(kept, title=ex.title, description=ex.description, captions=captions)
+        body = "\n".join(post.kept)
+        return Article(
+            url=url,
+            canonical_url=_canonical(url, ex.url),
+            title=ex.title,
+            description=ex.description,
+            author=ex.author,
+            date=ex.date or parse_date(post.date_line),
+            sitename=ex.sitename,
+            language=ex.language,
+            text=body,
+            word_count=word_count(body),
+            content_hash=content_hash(body),
+            image_url=ex.image_url,
+            image_caption=post.caption or (captions[0] if captions else None),
+            repeated_paragraphs_removed=repeated,
+            fetched_at=page.fetched_at,
+        )
+
+
+def _from_text(text: str) -> Extracted:
+    paragraphs = split_paragraphs(text)
+    title, standfirst = find_headline(paragraphs)
+    return Extracted(paragraphs=paragraphs, title=title, description=standfirst)
+
+
+def _canonical(url: str, declared: str | None) -> str:
+    """The page's own canonical link when it names the same site (or we only have a file)."""
+    if declared and declared.startswith(("http://", "https://")):
+        if not url.startswith(("http://", "https://")) or same_site(url, declared):
+            return canonicalize(declared)
+    return canonicalize(url)

@@ -1,0 +1,49 @@
+"""Text helpers shared by the cleaner's stages: normalisation, keys, counts, hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_SPACE = re.compile(r"[^\S\n]+")  # whitespace other than newlines
+_WORD = re.compile(r"\w+")
+# Folding for comparisons only: quotes, dashes and case never make two paragraphs different.
+_FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"',
+                       "‟": '"', "«": '"', "»": '"', "–": "-", "—": "-", "\u00ad": None})
+
+
+def normalize_paragraph(text: str) -> str:
+    """NFC, one space between words, no edge whitespace; quotes and dashes kept as published."""
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\u00ad", "").replace("\u200b", "")  # soft hyphen, zero-width space
+    return _SPACE.sub(" ", text).strip()
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs of a text with one paragraph per line; empty lines dropped."""
+    out = []
+    for line in text.splitlines():
+        line = normalize_paragraph(line)
+        if line:
+            out.append(line)
+    return out
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def fold(text: str) -> str:
+    """Comparison key: case, quotes, dashes, punctuation and whitespace folded away."""
+    text = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
+    return " ".join(_WORD.findall(text))
+
+
+def content_hash(text: str) -> str:
+    """Hash of the folded body: the same story with other whitespace or quotes hashes the same."""
+    return hashlib.blake2b(fold(text).encode("utf-8"), digest_size=16).hexdigest()

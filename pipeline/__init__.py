@@ -1,0 +1,1 @@
+"""Wiring: the record types every stage shares, the run loop and the `scrape` CLI."""

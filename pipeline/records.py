@@ -1,0 +1,93 @@
+"""The record types that cross stage boundaries.
+
+One type per boundary, and the same field names everywhere: a record's attribute is the
+database column and the JSON/CSV key. Stages import this module and nothing else of each other.
+
+    FetchTask --fetch--> Page --clean--> Result(page, article | None, outcome) --store-->
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FetchTask:
+    """What to fetch and why. `url` is an http(s) URL, a file:// URL or a local path."""
+
+    url: str
+    source: str = "cli"
+    # Where a local file originally came from (`scrape clean --url`): keys and metadata use it.
+    origin_url: str | None = None
+
+
+@dataclass
+class Page:
+    """One fetch attempt, good or bad. A failed attempt is a Page with `error` set."""
+
+    url: str
+    final_url: str | None = None
+    status: int | None = None
+    content_type: str | None = None
+    body: bytes = b""
+    encoding: str | None = None
+    fetched_at: str = ""  # ISO 8601, UTC
+    elapsed_ms: int = 0
+    bytes: int = 0  # size of the body as received (after transfer decoding)
+    error: str | None = None
+    # Short machine-readable reason for a failed attempt ("http_404", "timeout", ...).
+    outcome: str = "fetched"
+    origin_url: str | None = None
+    source: str = "cli"
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Article:
+    """A clean article: metadata plus the body, paragraphs separated by single newlines."""
+
+    url: str
+    canonical_url: str
+    title: str | None = None
+    description: str | None = None
+    author: str | None = None
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD or full timestamp)
+    sitename: str | None = None
+    language: str | None = None
+    text: str = ""
+    word_count: int = 0
+    content_hash: str = ""
+    image_url: str | None = None
+    image_caption: str | None = None
+    repeated_paragraphs_removed: int = 0
+    fetched_at: str = ""
+
+    # The keys `scrape clean --format json` prints, in order.
+    PUBLIC_FIELDS = ("url", "canonical_url", "title", "description", "author", "date",
+                     "sitename", "language", "text", "word_count", "content_hash")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def public_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.PUBLIC_FIELDS}
+
+
+@dataclass
+class Result:
+    """What became of one input after cleaning: the attempt, and the article if there is one.
+
+    `outcome` is the counter key for this input: the fetcher's reason when the fetch failed
+    ("fetch.http_404"), the cleaner's when it found nothing ("clean.no_content"), "cleaned"
+    otherwise; the store then records "new" or "updated". `error` is the human-readable reason.
+    """
+
+    page: Page
+    article: Article | None = None
+    outcome: str = "cleaned"
+    error: str | None = None

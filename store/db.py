@@ -1,0 +1,20 @@
+"""Opening the database: pragmas and migrations in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlite_utils
+
+from .migrations import migrate
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the SQLite database at `path`, migrated to the current schema."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    db.enable_wal()  # readers (Datasette, exports) never block the writer
+    migrate(db)
+    return db

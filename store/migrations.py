@@ -1,0 +1,91 @@
+"""Schema migrations: ordered functions, each applied once and recorded in `_migrations`.
+
+Add a migration by appending a function to MIGRATIONS; never edit one that has shipped.
+Column names are the record field names (pipeline.records), so a row reads back as a record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+import sqlite_utils
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def m001_articles_and_fetches(db: sqlite_utils.Database) -> None:
+    db["articles"].create(
+        {
+            "id": int,
+            "url": str,
+            "canonical_url": str,
+            "title": str,
+            "description": str,
+            "author": str,
+            "date": str,
+            "sitename": str,
+            "language": str,
+            "text": str,
+            "word_count": int,
+            "content_hash": str,
+            "image_url": str,
+            "image_caption": str,
+            "repeated_paragraphs_removed": int,
+            "fetched_at": str,
+            "first_seen_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"url", "canonical_url"},
+    )
+    db["articles"].create_index(["canonical_url"], unique=True)
+    db["articles"].create_index(["content_hash"])
+    db["fetches"].create(
+        {
+            "id": int,
+            "url": str,
+            "final_url": str,
+            "status": int,
+            "content_type": str,
+            "error": str,
+            "outcome": str,
+            "fetched_at": str,
+            "elapsed_ms": int,
+            "bytes": int,
+            "article_id": int,
+        },
+        pk="id",
+        not_null={"url", "outcome"},
+        foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["fetches"].create_index(["url"])
+    db["fetches"].create_index(["article_id"])
+
+
+MIGRATIONS: list[Migration] = [m001_articles_and_fetches]
+
+
+def applied(db: sqlite_utils.Database) -> list[str]:
+    if "_migrations" not in db.table_names():
+        return []
+    return [row["name"] for row in db["_migrations"].rows_where(order_by="id")]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply the migrations this database has not seen, in order; return their names."""
+    if "_migrations" not in db.table_names():
+        db["_migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
+    done = set(applied(db))
+    ran = []
+    for migration in MIGRATIONS:
+        name = migration.__name__
+        if name in done:
+            continue
+        with db.conn:  # each migration and its record commit together, or not at all
+            migration(db)
+            db["_migrations"].insert(
+                {"name": name, "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            )
+        ran.append(name)
+    return ran

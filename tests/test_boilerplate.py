@@ -1,0 +1,105 @@
+"""Post-pass and pre-pass rules on pages they were not written for."""
+
+from cleaner.boilerplate import is_caption, is_date_line, is_headline_like, is_prompt, post_pass
+from cleaner.prune import prune
+
+PROSE = [
+    "The harbour authority said on Monday that dredging would begin in the spring.",
+    "Fishermen have complained for years that silt makes the channel unsafe at low tide.",
+    "“We lose two hours a day waiting for the water,” said one skipper, who asked not to be named.",
+    "Work is expected to take four months and cost about €12m, paid for by the regional government.",
+]
+
+
+def test_prompts_and_tail_go_prose_stays():
+    paras = [
+        "Harbour dredging to begin in spring",  # the headline again
+        *PROSE,
+        "Join the conversation",
+        "Log in to leave a comment.",
+        "Popular now",
+        "Mayor opens new ferry terminal",
+        "Storm damages sea wall near old town",
+        "Council to review parking fees ...",
+        "© 2026 Coastal Media Group. All rights reserved.",
+    ]
+    out = post_pass(paras, title="Harbour dredging to begin in spring")
+    assert out.kept == PROSE
+    reasons = out.reasons()
+    assert reasons["title"] == 1 and reasons["prompt"] >= 1 and reasons["tail"] >= 4
+
+
+def test_short_closing_line_is_kept():
+    paras = [*PROSE, "Additional reporting by Jane Doe"]
+    assert post_pass(paras).kept == paras
+
+
+def test_subheads_inside_the_body_are_kept():
+    paras = [PROSE[0], "Years of complaints", PROSE[1], "What happens next", PROSE[2], PROSE[3]]
+    assert post_pass(paras).kept == paras
+
+
+def test_prose_mentioning_comments_or_subscriptions_is_kept():
+    paras = [
+        "The company said subscriptions rose by a third after it dropped the paywall last year, "
+        "and that readers who sign up through the app now outnumber those on the website.",
+        "Critics said the new comment moderation rules went too far.",
+    ]
+    assert post_pass(paras).kept == paras
+
+
+def test_description_dropped_only_near_the_start_or_after_the_title():
+    lead = "Dredging will make the channel safe at low tide, the authority says"
+    out = post_pass([lead, *PROSE], title="Harbour dredging", description=lead)
+    assert out.kept == PROSE
+    # The same sentence quoted deep in the body is prose, not the standfirst.
+    body = [*PROSE, lead + ".", *PROSE[:1]]
+    assert post_pass(body, description=lead + ".").kept[-2:] == [lead + ".", PROSE[0]]
+
+
+def test_detectors():
+    assert is_date_line("Published 3 March 2026, 14:05")
+    assert is_date_line("Updated: 2026-03-03T14:05:00Z")
+    assert not is_date_line("On 3 March 2026 the harbour authority met fishermen.")
+    assert is_caption("Boats wait for the tide at the harbour mouth. Photo: Jane Doe/Coastal Media")
+    assert not is_caption(PROSE[0])
+    assert is_prompt("Sign up for our morning newsletter")
+    assert not is_prompt(PROSE[2])
+    assert is_headline_like("Storm damages sea wall near old town")
+    assert not is_headline_like(PROSE[0])
+
+
+PAGE = """<html><head><title>t</title>
+<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2026-03-03"}</script>
+<script>var x = 1;</script></head><body>
+<nav><a href="/">Home</a><a href="/news">News</a></nav>
+<article>
+  PROSE_HERE
+  <div style="display:none"><p>Hidden teaser text that readers never see on the page.</p></div>
+  <div class="share-bar"><a href="#">Share on social media</a></div>
+  <h3>More from the coast</h3>
+  <p><a href="/a">Mayor opens new ferry terminal</a></p>
+  <p><a href="/b">Storm damages sea wall near old town</a></p>
+  <p><a href="/c">Council to review parking fees</a></p>
+</article>
+<footer><p>© 2026 Coastal Media Group</p></footer>
+</body></html>"""
+
+
+def test_prune_removes_boilerplate_blocks_and_keeps_prose_and_json_ld():
+    html = PAGE.replace("PROSE_HERE", "".join(f"<p>{p}</p>" for p in PROSE))
+    out, report = prune(html)
+    for p in PROSE:
+        assert p.split("“")[-1][:30] in out
+    for gone in ("Hidden teaser", "Share on social", "ferry terminal", "More from the coast",
+                 "Coastal Media Group", "var x", ">Home<"):
+        assert gone not in out, gone
+    assert "application/ld+json" in out
+    assert report.removed["link_run"] == 4  # three links and their label
+
+
+def test_prune_never_removes_the_node_holding_the_text():
+    body = "".join(f"<p>{p}</p>" for p in PROSE * 3)
+    html = f"<html><body><form id='aspnetForm'><div class='sidebar'>{body}</div></form></body></html>"
+    out, _ = prune(html)
+    assert all(p[:40] in out for p in PROSE[:2])

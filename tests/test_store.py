@@ -1,0 +1,65 @@
+"""Store: a fresh database, migrations, one row per canonical URL, every attempt logged."""
+
+import dataclasses
+
+import sqlite_utils
+
+from pipeline.records import Article, Page, Result
+from store import MIGRATIONS, Store, migrate, open_db
+
+
+def article(**kw) -> Article:
+    base = dict(url="https://news.example.com/a?utm_source=x", canonical_url="https://news.example.com/a",
+                title="A title", text="First paragraph.\nSecond paragraph.", word_count=4,
+                content_hash="h1", fetched_at="2026-01-01T00:00:00+00:00")
+    base.update(kw)
+    return Article(**base)
+
+
+def page(url="https://news.example.com/a", **kw) -> Page:
+    return Page(url=url, final_url=url, status=200, content_type="text/html", body=b"<p>x</p>",
+                bytes=8, fetched_at="2026-01-01T00:00:00+00:00", elapsed_ms=12, **kw)
+
+
+def test_fresh_database_has_schema_and_records_migrations(tmp_path):
+    db = open_db(tmp_path / "sub" / "x.db")
+    assert {"articles", "fetches", "_migrations"} <= set(db.table_names())
+    assert [r["name"] for r in db["_migrations"].rows] == [m.__name__ for m in MIGRATIONS]
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # Every Article field is a column: the record's names are the database's names.
+    assert {f.name for f in dataclasses.fields(Article)} <= set(db["articles"].columns_dict)
+    assert migrate(db) == []  # nothing left to apply
+
+
+def test_migrations_run_once_on_an_existing_database(tmp_path):
+    path = tmp_path / "x.db"
+    open_db(path).close()
+    db = sqlite_utils.Database(path)
+    assert migrate(db) == []
+    assert db["_migrations"].count == len(MIGRATIONS)
+
+
+def test_reingest_updates_the_row_never_adds_one(tmp_path):
+    with Store(tmp_path / "x.db") as store:
+        r1 = store.write(Result(page=page(), article=article()))
+        r2 = store.write(Result(page=page(), article=article()))
+        r3 = store.write(Result(page=page(), article=article(title="New title", content_hash="h2")))
+        assert (r1.outcome, r2.outcome, r3.outcome) == ("new", "unchanged", "updated")
+        assert store.db["articles"].count == 1
+        assert store.article("https://news.example.com/a")["title"] == "New title"
+        assert store.db["fetches"].count == 3
+        ids = {row["article_id"] for row in store.db["fetches"].rows}
+        assert ids == {1}
+
+
+def test_failed_attempt_leaves_a_fetch_row_and_no_article(tmp_path):
+    bad = Page(url="https://news.example.com/gone", status=404, error="HTTP 404 Not Found",
+               outcome="fetch.http_404", fetched_at="2026-01-01T00:00:00+00:00")
+    with Store(tmp_path / "x.db") as store:
+        store.write(Result(page=bad, outcome=bad.outcome, error=bad.error))
+        assert store.db["articles"].count == 0
+        row = next(iter(store.db["fetches"].rows))
+        assert row["url"] == "https://news.example.com/gone"
+        assert (row["status"], row["outcome"], row["error"]) == (404, "fetch.http_404",
+                                                                 "HTTP 404 Not Found")
+        assert row["article_id"] is None
