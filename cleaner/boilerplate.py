@@ -67,6 +67,7 @@ CTA_MAX_WORDS = 30
 PROMPT_MAX_WORDS = 20
 FOOTER_MAX_WORDS = 45
 HEADLINE_MAX_WORDS = 20
+MAX_WEAK_STREAK = 8
 
 
 @dataclass
@@ -145,7 +146,7 @@ def post_pass(
     """Drop metadata lines, prompts and the non-article tail from a page's paragraphs."""
     captions = list(captions)
     result = PostPass(kept=[])
-    kept: list[str] = []
+    entries: list[tuple[str, str | None]] = []
     lead = True  # before the first paragraph of prose
     previous_was_title = False
     for text in paragraphs:
@@ -157,7 +158,7 @@ def post_pass(
             reason = "caption"
         elif _matches(text, [title]):
             reason = "title"
-        elif _matches(text, [description]) and (lead or previous_was_title):
+        elif _matches(text, [description]) and not lead:
             reason = "description"
         elif is_date_line(text):
             result.date_line = result.date_line or text
@@ -168,36 +169,53 @@ def post_pass(
         elif is_prompt(text):
             reason = "prompt"
         previous_was_title = reason == "title"
+        entries.append((text, reason))
         if reason:
             result.dropped.append((reason, text))
-            continue
-        kept.append(text)
-        if not is_headline_like(text):
+        elif not is_headline_like(text):
             lead = False
-    result.kept = _trim_tail(kept, result)
+    result.kept = _trim_tail(entries, result)
     return result
 
 
-def _trim_tail(paragraphs: list[str], result: PostPass) -> list[str]:
-    """Remove the trailing run of non-article lines: related titles, labels and footers.
+def _is_truncated_title(text: str) -> bool:
+    return (text.rstrip(_CLOSERS + " ").endswith(("...", "…"))
+            and word_count(text) <= HEADLINE_MAX_WORDS)
 
-    A run counts when it holds a footer or truncated title, or at least three headline-like
-    lines; a single short closing line (a sign-off) stays.
+
+def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[str]:
+    """Keep paragraphs, less the trailing run of non-article lines.
+
+    `entries` are (paragraph, reason it was already dropped or None). Walking back from the end,
+    the run takes footers, prompts, truncated titles (strong signs) and headline-like lines
+    (weak: a related title, a "Most Read" label, but also a tour date or a sign-off). The run is
+    cut only when it holds a strong sign, and a streak of more than MAX_WEAK_STREAK weak lines
+    ends it: that many short lines in a row is a list the article owns.
     """
-    end = len(paragraphs)
-    strong = 0
-    headlines = 0
-    while end > 0:
-        text = paragraphs[end - 1]
-        if is_footer(text) or text.rstrip(_CLOSERS + " ").endswith(("...", "…")):
-            strong += 1
-        elif is_headline_like(text):
-            headlines += 1
+    cut = len(entries)  # everything from `cut` on goes
+    streak = 0
+    k = len(entries)
+    overflow = False
+    while k > 0:
+        text, reason = entries[k - 1]
+        if reason == "prompt" or (reason is None and (is_footer(text) or _is_truncated_title(text))):
+            cut, streak = k - 1, 0
+        elif reason is None and is_headline_like(text):
+            streak += 1
+            if streak > MAX_WEAK_STREAK:
+                overflow = True
+                break
+        elif reason is None:
+            break  # prose: the article ends here
+        k -= 1
+    if cut < len(entries) and not overflow:
+        cut = k  # the weak lines just before the first strong sign are the same block
+    kept = []
+    for i, (text, reason) in enumerate(entries):
+        if reason is not None:
+            continue
+        if i >= cut:
+            result.dropped.append(("tail", text))
         else:
-            break
-        end -= 1
-    if end == len(paragraphs) or not (strong or headlines >= 3) or end == 0:
-        return paragraphs
-    for text in paragraphs[end:]:
-        result.dropped.append(("tail", text))
-    return paragraphs[:end]
+            kept.append(text)
+    return kept

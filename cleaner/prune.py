@@ -22,12 +22,12 @@ HIDDEN = ('[hidden]', '[aria-hidden="true"]', '[style*="display:none"]',
 ROLES = ('[role="navigation"]', '[role="complementary"]', '[role="contentinfo"]',
          '[role="banner"]', '[role="dialog"]', '[role="alert"]')
 # Tokens of class/id names that mark a block as boilerplate (matched as whole tokens).
+# Layout words ("sidebar", "banner", "paywall", "ads") are left out on purpose: pages put them
+# on the wrappers of the article itself ("has-sidebar", "paywall-content").
 BOILERPLATE_NAMES = frozenset("""
 comment comments commentlist disqus respond share sharing social sharebar socialshare
-related recommended recommendations mostread most-read popular trending outbrain taboola
-newsletter subscribe subscription signup paywall cookie cookies consent gdpr banner
-advert advertisement ads adslot sponsored promo breadcrumb breadcrumbs pagination pager
-sidebar widget-area author-bio tags tag-list
+related recommended recommendations mostread most-read trending outbrain taboola
+newsletter subscribe subscription signup consent gdpr author-bio pager
 """.split())
 _NAME_TOKENS = re.compile(r"[a-z]+(?:-(?:read|list|bio|area))?")
 BLOCKS = frozenset(("p", "li", "div", "h2", "h3", "h4", "h5", "h6", "dd", "dt", "section",
@@ -37,6 +37,7 @@ LINK_BLOCK_MAX_WORDS = 30
 MIN_LINK_RUN = 3
 GUARD_SHARE = 0.5  # never remove a node holding more than this share of the paragraph text
 LABEL_MAX_WORDS = 6
+PROTECTED = frozenset(("html", "head", "body", "main"))
 MIN_PARAGRAPH_TEXT = 500  # characters of <p> text below which a page is "not built of <p>s"
 
 
@@ -44,6 +45,7 @@ MIN_PARAGRAPH_TEXT = 500  # characters of <p> text below which a page is "not bu
 class PruneReport:
     removed: dict[str, int] = field(default_factory=dict)
     captions: list[str] = field(default_factory=list)
+    trace: list[tuple[str, str]] | None = None  # (reason, text) of removed nodes, when asked
 
     def count(self, reason: str, n: int = 1) -> None:
         self.removed[reason] = self.removed.get(reason, 0) + n
@@ -77,6 +79,8 @@ class _Guard:
         return sum(len(_text(p)) for p in node.css("p"))
 
     def allows(self, node: LexborNode) -> bool:
+        if node.tag in PROTECTED:
+            return False
         return self.total == 0 or self._measure(node) <= GUARD_SHARE * self.total
 
 
@@ -151,18 +155,23 @@ def _link_lists(tree: LexborHTMLParser) -> list[LexborNode]:
     return out
 
 
-def prune(html: str) -> tuple[str, PruneReport]:
-    """Return the page's HTML without boilerplate blocks, and what was removed."""
-    tree = LexborHTMLParser(html)
-    report = PruneReport()
-    report.captions = [t for t in (_text(n) for n in tree.css("figcaption")) if t]
-    guard = _Guard(tree)
+def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
+    """Return the page's HTML without boilerplate blocks, and what was removed.
 
+    With `trace`, the report also lists the text of every removed node (for diagnostics).
+    """
+    tree = LexborHTMLParser(html)
+    report = PruneReport(trace=[] if trace else None)
+    report.captions = [t for t in (_text(n) for n in tree.css("figcaption")) if t]
     def remove(nodes: list[LexborNode], reason: str) -> None:
+        # Measured afresh for each rule: "most of the text" means most of what is left.
+        guard = _Guard(tree)
         for node in nodes:
             if node.parent is None or not guard.allows(node):
                 continue
             # remove() detaches without freeing: nodes collected inside it stay safe to touch.
+            if report.trace is not None:
+                report.trace.append((f"{reason}:{node.tag}", _text(node)))
             node.remove()
             report.count(reason)
 

@@ -11,6 +11,7 @@ paragraph that occurs once always survives.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .text import fold
@@ -18,7 +19,9 @@ from .text import fold
 SIMILAR = 0.8  # word-trigram containment above which two paragraphs are the same paragraph
 MIN_RUN_WORDS = 12  # a repeated run shorter than this may be legitimate ("Q:", "Advertisement")
 MAX_GAP = 1  # paragraphs one copy may lack inside a run
-PROSE_WORDS = 8  # an unmatched paragraph this long after a copy continues that copy
+PROSE_WORDS = 8  # an unmatched sentence this long after a copy continues that copy
+_TERMINAL = (".", "!", "?", "…", "。", "！", "？", "؟", "।")
+_CLOSERS = "\"'”’»)] "
 
 
 @dataclass
@@ -26,15 +29,20 @@ class _Para:
     key: str
     words: int
     grams: frozenset[tuple[str, ...]]
+    sentence: bool  # ends like a sentence (a headline or a label does not)
 
 
-def _prepare(paragraphs: list[str]) -> list[_Para]:
+def _prepare(paragraphs: list[str],
+             not_prose: Callable[[str], bool] | None = None) -> list[_Para]:
     out = []
     for text in paragraphs:
         key = fold(text)
         toks = key.split()
         grams = frozenset(zip(toks, toks[1:], toks[2:])) if len(toks) >= 3 else frozenset()
-        out.append(_Para(key, len(toks), grams))
+        sentence = text.rstrip(_CLOSERS).endswith(_TERMINAL)
+        if sentence and not_prose is not None and not_prose(text):
+            sentence = False
+        out.append(_Para(key, len(toks), grams, sentence))
     return out
 
 
@@ -109,10 +117,12 @@ def _copy_words(paras: list[_Para], copy: list[int], matched: set[int], limit: i
     """Words in one copy, including the prose that continues it (a teaser stops, a body goes on).
 
     The copy spans its matched paragraphs and extends over unmatched prose paragraphs just
-    after it (up to `limit`), so "teaser, 'Read more', full text" keeps the full text.
+    after it (up to `limit`), so "teaser, 'Read more', full text" keeps the full text, while
+    a list of related headlines after a copy does not make it longer.
     """
     def prose(k: int) -> bool:
-        return k < limit and k not in matched and paras[k].words >= PROSE_WORDS
+        return (k < limit and k not in matched and paras[k].words >= PROSE_WORDS
+                and paras[k].sentence)
 
     end = copy[-1] + 1
     while end < limit and end not in matched:
@@ -125,8 +135,8 @@ def _copy_words(paras: list[_Para], copy: list[int], matched: set[int], limit: i
     return sum(p.words for p in paras[copy[0] : end])
 
 
-def _collapse_once(paragraphs: list[str]) -> list[str]:
-    paras = _prepare(paragraphs)
+def _collapse_once(paragraphs: list[str], not_prose: Callable[[str], bool] | None) -> list[str]:
+    paras = _prepare(paragraphs, not_prose)
     matches = _earlier_matches(paras)
     if not any(matches):
         return paragraphs
@@ -145,16 +155,18 @@ def _collapse_once(paragraphs: list[str]) -> list[str]:
     return [text for k, text in enumerate(paragraphs) if k not in drop]
 
 
-def collapse_repeats(paragraphs: list[str]) -> tuple[list[str], int]:
+def collapse_repeats(paragraphs: list[str],
+                     not_prose: Callable[[str], bool] | None = None) -> tuple[list[str], int]:
     """Drop repeated copies of runs of paragraphs; return (kept paragraphs, number dropped).
 
     Of two copies, the one with more words (including the paragraphs only it has) is kept; on a
     tie the first one is. The kept paragraphs are in their original order. Repeated until
-    nothing changes, so collapsing a collapsed list is a no-op.
+    nothing changes, so collapsing a collapsed list is a no-op. `not_prose` tells sentences
+    that are not article text (a comment prompt) so that they never make a copy look longer.
     """
     kept = list(paragraphs)
     while True:
-        again = _collapse_once(kept)
+        again = _collapse_once(kept, not_prose)
         if len(again) == len(kept):
             return kept, len(paragraphs) - len(kept)
         kept = again

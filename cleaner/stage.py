@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pipeline.records import Article, Page, Result
 from pipeline.urls import canonicalize, same_site
 
-from .boilerplate import post_pass
+from .boilerplate import is_prompt, post_pass
 from .extract import Extracted, extract, page_language
 from .prune import prune
 from .repeats import collapse_repeats
@@ -66,7 +66,7 @@ class Cleaner:
                 return None
             ex.language = ex.language or page_language(text)
             captions = report.captions
-        kept, repeated = collapse_repeats(ex.paragraphs)
+        kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
         post = post_pass(kept, title=ex.title, description=ex.description, captions=captions)
         body = "\n".join(post.kept)
         return Article(

@@ -1,0 +1,87 @@
+"""Pick the codec a page body should be decoded with."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from email.message import Message
+
+from charset_normalizer import from_bytes
+
+_META_SCAN_BYTES = 4096
+# Matches both <meta charset="x"> and <meta http-equiv="Content-Type" content="...; charset=x">.
+_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),  # -sig so decoding drops the BOM
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE, whose BOM is its prefix
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Browsers (WHATWG Encoding Standard) decode these labels as windows-1252, and servers that
+# say latin-1 usually send cp1252 quotes and dashes; Python would keep them as C1 controls.
+_WHATWG_ALIASES = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
+
+
+def detect_encoding(body: bytes, content_type_header: str | None) -> str:
+    """A Python codec name for `body`; `body.decode(name, errors="replace")` always works.
+
+    Order: the charset of the Content-Type header, a <meta> charset in the first 4 KB,
+    a byte-order mark, charset-normalizer's guess, and finally utf-8.
+    """
+    chosen = _codec(_header_charset(content_type_header)) or _meta_charset(body)
+    if chosen is None:
+        chosen = _bom_charset(body) or _guess(body) or "utf-8"
+    if chosen == "utf-8" and body.startswith(codecs.BOM_UTF8):
+        chosen = "utf-8-sig"
+    return chosen
+
+
+def _codec(label: str | None) -> str | None:
+    """The Python codec for an encoding label, or None if Python does not know it."""
+    if not label:
+        return None
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except (LookupError, ValueError):
+        return None
+    return _WHATWG_ALIASES.get(name, name)
+
+
+def _header_charset(content_type_header: str | None) -> str | None:
+    if not content_type_header:
+        return None
+    message = Message()
+    message["content-type"] = content_type_header
+    charset = message.get_param("charset")
+    return charset if isinstance(charset, str) else None
+
+
+def _meta_charset(body: bytes) -> str | None:
+    match = _META_CHARSET.search(body[:_META_SCAN_BYTES])
+    if match is None:
+        return None
+    codec = _codec(match.group(1).decode("ascii"))
+    # A <meta> we could read as ASCII cannot be UTF-16/32; the HTML spec says use UTF-8.
+    if codec and codec.startswith(("utf-16", "utf-32")):
+        return "utf-8"
+    return codec
+
+
+def _bom_charset(body: bytes) -> str | None:
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return codec
+    return None
+
+
+def _guess(body: bytes) -> str | None:
+    # Valid UTF-8 is all but never another encoding, and the detector can misread short pages.
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return "utf-8"
+    best = from_bytes(body).best()
+    return _codec(best.encoding) if best is not None else None
