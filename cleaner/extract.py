@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 from dataclasses import dataclass, field
 
 import trafilatura
@@ -10,6 +11,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from .text import split_paragraphs
 
+HEAD_LIMIT = 500_000  # characters searched for the end of <head> (inline CSS can be large)
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 
 
@@ -22,14 +24,36 @@ class Extracted:
     date: str | None = None
     sitename: str | None = None
     language: str | None = None
-    url: str | None = None  # the page's own canonical link or og:url, as trafilatura found it
+    url: str | None = None  # the page's own canonical link or og:url
     image_url: str | None = None
     tags: list[str] = field(default_factory=list)
 
 
-def page_language(html: str) -> str | None:
-    """The language the page declares: <html lang>, then content-language / og:locale."""
-    tree = LexborHTMLParser(html[:20000])  # the declarations sit at the top of the document
+@dataclass
+class Declared:
+    """What the page's head declares about itself."""
+
+    canonical_url: str | None = None
+    language: str | None = None
+
+
+def declared(html: str, base_url: str | None = None) -> Declared:
+    """The page's canonical link (or og:url), resolved against `base_url`, and its language.
+
+    Read here rather than through trafilatura, which drops canonical links it cannot validate
+    (relative ones without an og: tag, IP hosts) and reads no <html lang>.
+    """
+    end = html.find("</head>", 0, HEAD_LIMIT)
+    tree = LexborHTMLParser(html[: end + 7 if end >= 0 else HEAD_LIMIT])  # the head is enough
+    out = Declared()
+    for selector, attr in (('link[rel="canonical" i]', "href"), ('meta[property="og:url"]', "content")):
+        node = tree.css_first(selector)
+        href = (node.attributes.get(attr) or "").strip() if node is not None else ""
+        if href:
+            url = urljoin(base_url, href) if base_url else href
+            if url.startswith(("http://", "https://")):
+                out.canonical_url = url
+                break
     candidates = []
     root = tree.css_first("html")
     if root is not None:
@@ -41,8 +65,9 @@ def page_language(html: str) -> str | None:
     for value in candidates:
         value = (value or "").strip().split(",")[0].strip()
         if value and _LANG.match(value):
-            return value.replace("_", "-").split("-")[0].lower()
-    return None
+            out.language = value.replace("_", "-").split("-")[0].lower()
+            break
+    return out
 
 
 def extract(html: str, url: str | None = None) -> Extracted | None:
@@ -66,7 +91,6 @@ def extract(html: str, url: str | None = None) -> Extracted | None:
         date=doc.date or None,
         sitename=doc.sitename or None,
         language=doc.language or None,
-        url=doc.url or None,
         image_url=doc.image or None,
         tags=list(doc.tags or []),
     )

@@ -15,7 +15,7 @@ from pipeline.records import Article, Page, Result
 from pipeline.urls import canonicalize, same_site
 
 from .boilerplate import is_prompt, post_pass
-from .extract import Extracted, extract, page_language
+from .extract import Extracted, declared, extract
 from .prune import prune
 from .repeats import collapse_repeats
 from .text import content_hash, split_paragraphs, word_count
@@ -64,7 +64,9 @@ class Cleaner:
             ex = extract(pruned, url=url if url.startswith("http") else None)
             if ex is None:
                 return None
-            ex.language = ex.language or page_language(text)
+            head = declared(text, base_url=url if url.startswith("http") else None)
+            ex.language = ex.language or head.language
+            ex.url = head.canonical_url
             captions = report.captions
         kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
         post = post_pass(kept, title=ex.title, description=ex.description, captions=captions)
