@@ -42,9 +42,9 @@ def describe(result: Result) -> str:
     page = result.page
     status = str(page.status) if page.status is not None else "-"
     if result.article is None:
-        return f"{result.outcome:<10} {status:>3}  {result.error or 'no article'}  {page.url}"
+        return f"{result.outcome:<16} {status:>3}  {result.error or 'no article'}  {page.url}"
     a = result.article
-    return (f"{result.outcome:<10} {status:>3}  {_oneline(a.title) or '(no title)'}  "
+    return (f"{result.outcome:<16} {status:>3}  {_oneline(a.title) or '(no title)'}  "
             f"[{a.word_count} words, {a.repeated_paragraphs_removed} repeated paragraphs removed]"
             f"  {page.url}")
 
