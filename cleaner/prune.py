@@ -34,10 +34,16 @@ BLOCKS = frozenset(("p", "li", "div", "h2", "h3", "h4", "h5", "h6", "dd", "dt", 
                     "article", "span", "td"))
 LINK_RATIO = 0.7  # share of a block's text inside links for it to count as a link
 LINK_BLOCK_MAX_WORDS = 30
+LINK_BLOCK_MAX_CHARS = 300  # cheap bound checked before counting words
 MIN_LINK_RUN = 3
 GUARD_SHARE = 0.5  # never remove a node holding more than this share of the paragraph text
 LABEL_MAX_WORDS = 6
+LABEL_MAX_CHARS = 80
 PROTECTED = frozenset(("html", "head", "body", "main"))
+MAX_DEPTH = 3000  # real pages nest a few dozen levels; beyond this the pre-pass is skipped
+# Tags that are closed explicitly (p, li, td close implicitly and would overcount).
+_CONTAINER_TAG = re.compile(r"<(/?)(?:div|section|article|span|blockquote|table|ul|ol|font|"
+                            r"main|aside|header|footer|nav|form)\b", re.IGNORECASE)
 MIN_PARAGRAPH_TEXT = 500  # characters of <p> text below which a page is "not built of <p>s"
 
 
@@ -59,29 +65,64 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
+@dataclass
+class _Size:
+    text: int = 0  # characters of text in the subtree
+    link: int = 0  # ... of it inside <a>
+    para: int = 0  # ... of it inside <p>
+
+
+class _Sizes:
+    """Text sizes of every element, measured in one bottom-up pass.
+
+    Asking each node for its text would cost the size of its subtree every time, which is
+    quadratic on deeply nested pages; this is linear.
+    """
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        self.by_id: dict[int, _Size] = {}
+        root = tree.body
+        if root is None:
+            return
+        # Reversed pre-order visits every node after all of its descendants.
+        for node in reversed(list(root.traverse(include_text=True))):
+            size = self.by_id.setdefault(node.mem_id, _Size())
+            if node.is_text_node:
+                size.text = len((node.text_content or "").strip())
+            elif node.tag == "a":
+                size.link = size.text
+            elif node.tag == "p":
+                size.para = size.text
+            parent = node.parent
+            if parent is not None and node.mem_id != root.mem_id:
+                up = self.by_id.setdefault(parent.mem_id, _Size())
+                up.text += size.text
+                up.link += size.link
+                up.para += size.para
+        self.root = self.by_id.get(root.mem_id, _Size())
+
+    def of(self, node: LexborNode) -> _Size:
+        return self.by_id.get(node.mem_id, _Size())
+
+
 class _Guard:
     """Knows how much paragraph text the page has and refuses to remove most of it.
 
     Pages without real <p> paragraphs (text in divs and <br>s) are measured by all their text.
     """
 
-    def __init__(self, tree: LexborHTMLParser) -> None:
-        body = tree.body
-        self.by_paragraphs = True
-        self.total = sum(len(_text(p)) for p in body.css("p")) if body else 0
-        if body is not None and self.total < MIN_PARAGRAPH_TEXT:
-            self.by_paragraphs = False
-            self.total = len(_text(body))
-
-    def _measure(self, node: LexborNode) -> int:
-        if not self.by_paragraphs or node.tag == "p":
-            return len(_text(node))
-        return sum(len(_text(p)) for p in node.css("p"))
+    def __init__(self, sizes: _Sizes) -> None:
+        self.sizes = sizes
+        root = getattr(sizes, "root", _Size())
+        self.by_paragraphs = root.para >= MIN_PARAGRAPH_TEXT
+        self.total = root.para if self.by_paragraphs else root.text
 
     def allows(self, node: LexborNode) -> bool:
         if node.tag in PROTECTED:
             return False
-        return self.total == 0 or self._measure(node) <= GUARD_SHARE * self.total
+        size = self.sizes.of(node)
+        inside = size.para if self.by_paragraphs else size.text
+        return self.total == 0 or inside <= GUARD_SHARE * self.total
 
 
 def _boilerplate_name(node: LexborNode) -> bool:
@@ -92,15 +133,11 @@ def _boilerplate_name(node: LexborNode) -> bool:
     return any(tok in BOILERPLATE_NAMES for tok in _NAME_TOKENS.findall(names))
 
 
-def _link_text_len(node: LexborNode) -> int:
-    return sum(len(_text(a)) for a in node.css("a"))
-
-
-def _is_link_block(node: LexborNode) -> bool:
-    text = _text(node)
-    if not text or _words(text) > LINK_BLOCK_MAX_WORDS:
+def _is_link_block(node: LexborNode, sizes: _Sizes) -> bool:
+    size = sizes.of(node)
+    if not 0 < size.text <= LINK_BLOCK_MAX_CHARS or size.link < LINK_RATIO * size.text:
         return False
-    return _link_text_len(node) >= LINK_RATIO * len(text)
+    return _words(_text(node)) <= LINK_BLOCK_MAX_WORDS
 
 
 def _element_children(node: LexborNode) -> list[LexborNode]:
@@ -113,14 +150,16 @@ def _element_children(node: LexborNode) -> list[LexborNode]:
     return out
 
 
-def _is_label(node: LexborNode | None) -> bool:
+def _is_label(node: LexborNode | None, sizes: _Sizes) -> bool:
     if node is None or node.tag not in ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong"):
         return False
-    text = _text(node)
-    return 0 < _words(text) <= LABEL_MAX_WORDS and not node.css_first("a")
+    size = sizes.of(node)
+    if not 0 < size.text <= LABEL_MAX_CHARS or size.link:
+        return False
+    return _words(_text(node)) <= LABEL_MAX_WORDS
 
 
-def _link_runs(tree: LexborHTMLParser) -> list[list[LexborNode]]:
+def _link_runs(tree: LexborHTMLParser, sizes: _Sizes) -> list[list[LexborNode]]:
     """Runs of sibling blocks that are all links, with the label just before each run."""
     runs = []
     body = tree.body
@@ -131,13 +170,13 @@ def _link_runs(tree: LexborHTMLParser) -> list[list[LexborNode]]:
         i = 0
         while i < len(kids):
             j = i
-            while j < len(kids) and _is_link_block(kids[j]):
+            while j < len(kids) and _is_link_block(kids[j], sizes):
                 j += 1
             if j - i >= MIN_LINK_RUN:
                 run = kids[i:j]
                 # Labels just before the run ("Most Read", "Related Articles"), however many.
                 k = i - 1
-                while k >= 0 and _is_label(kids[k]):
+                while k >= 0 and _is_label(kids[k], sizes):
                     run.insert(0, kids[k])
                     k -= 1
                 runs.append(run)
@@ -145,27 +184,45 @@ def _link_runs(tree: LexborHTMLParser) -> list[list[LexborNode]]:
     return runs
 
 
-def _link_lists(tree: LexborHTMLParser) -> list[LexborNode]:
+def _link_lists(tree: LexborHTMLParser, sizes: _Sizes) -> list[LexborNode]:
     """<ul>/<ol> whose items are all short links."""
     out = []
     for lst in tree.css("ul, ol"):
         items = [li for li in _element_children(lst) if li.tag == "li"]
-        if len(items) >= 2 and all(_is_link_block(li) for li in items):
+        if len(items) >= 2 and all(_is_link_block(li, sizes) for li in items):
             out.append(lst)
     return out
+
+
+def nesting_depth(html: str, stop_at: int = MAX_DEPTH) -> int:
+    """Deepest nesting of container tags, counted from the markup without parsing it."""
+    depth = deepest = 0
+    for m in _CONTAINER_TAG.finditer(html):
+        depth += -1 if m.group(1) else 1
+        if depth > deepest:
+            deepest = depth
+            if deepest > stop_at:
+                break
+    return deepest
 
 
 def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
     """Return the page's HTML without boilerplate blocks, and what was removed.
 
     With `trace`, the report also lists the text of every removed node (for diagnostics).
+    A pathologically nested page is returned as it is: HTML5 tree building costs time in
+    proportion to depth for every element, so 100,000 nested divs would take minutes; lxml
+    (trafilatura's parser) stops at its own depth limit instead.
     """
-    tree = LexborHTMLParser(html)
     report = PruneReport(trace=[] if trace else None)
+    if nesting_depth(html) > MAX_DEPTH:
+        report.count("skipped_too_deep")
+        return html, report
+    tree = LexborHTMLParser(html)
     report.captions = [t for t in (_text(n) for n in tree.css("figcaption")) if t]
-    def remove(nodes: list[LexborNode], reason: str) -> None:
+    def remove(nodes: list[LexborNode], reason: str, sizes: _Sizes | None = None) -> None:
         # Measured afresh for each rule: "most of the text" means most of what is left.
-        guard = _Guard(tree)
+        guard = _Guard(sizes or _Sizes(tree))
         for node in nodes:
             if node.parent is None or not guard.allows(node):
                 continue
@@ -183,14 +240,18 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
     if tree.body is not None:
         remove([n for n in tree.body.traverse(include_text=False) if _boilerplate_name(n)],
                "boilerplate_name")
-    lists = _link_lists(tree)
+    sizes = _Sizes(tree)
+    lists = _link_lists(tree, sizes)
+    labels = []
     for lst in lists:
         prev = lst.prev
         while prev is not None and not prev.is_element_node:
             prev = prev.prev
-        if _is_label(prev):
-            remove([prev], "link_list_label")
-    remove(lists, "link_list")
-    for run in _link_runs(tree):
-        remove(run, "link_run")
+        if _is_label(prev, sizes):
+            labels.append(prev)
+    remove(labels, "link_list_label", sizes)
+    remove(lists, "link_list", sizes)
+    sizes = _Sizes(tree)
+    runs = _link_runs(tree, sizes)
+    remove([node for run in runs for node in run], "link_run", sizes)
     return tree.html or "", report

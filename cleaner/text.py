@@ -8,6 +8,9 @@ import unicodedata
 
 _SPACE = re.compile(r"[^\S\n]+")  # whitespace other than newlines
 _WORD = re.compile(r"\w+")
+# Chinese and Japanese are written without spaces: each ideograph or kana counts as a word.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_COUNTED = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 # Folding for comparisons only: quotes, dashes and case never make two paragraphs different.
 _FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"',
                        "‟": '"', "«": '"', "»": '"', "–": "-", "—": "-", "\u00ad": None})
@@ -35,7 +38,8 @@ def words(text: str) -> list[str]:
 
 
 def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+    """Words in `text`; in Chinese and Japanese, characters (which is how they are counted)."""
+    return len(_COUNTED.findall(text))
 
 
 def fold(text: str) -> str:

@@ -23,6 +23,7 @@ _HTML_START = re.compile(
 )
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
 GZIP_MAGIC = b"\x1f\x8b"
+_MAX_CONTROL_SHARE = 0.05  # text has tabs and newlines, almost never other control bytes
 # Decompress in steps of this many bytes, so the caller can stop a bomb after one step.
 _INFLATE_STEP = 64 * 1024
 
@@ -47,6 +48,18 @@ def sniff(body: bytes) -> str:
     if b"\x00" in head or head.startswith(_BINARY_MAGIC):
         return BINARY
     return PLAIN
+
+
+def looks_binary(body: bytes) -> bool:
+    """True for bytes no text page starts with: a known binary signature, NULs, or many
+    control characters. UTF-16 text (which has NULs) is recognised by its BOM."""
+    head = body[:_SNIFF_BYTES]
+    if not head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    return controls > _MAX_CONTROL_SHARE * len(head)
 
 
 def type_for_name(name: str, body: bytes) -> str:

@@ -19,7 +19,8 @@ import httpx
 from pipeline.records import FetchTask, Page
 
 from .charset import detect_encoding
-from .content import ACCEPTED_TYPES, HTML, collect, inflate, looks_like_html, media_type
+from .content import (ACCEPTED_TYPES, HTML, collect, inflate, looks_binary, looks_like_html,
+                      media_type)
 from .errors import FetchFailure
 from .local import local_path, read_file
 from pipeline.urls import WEB_SCHEMES, is_local
@@ -127,6 +128,7 @@ class Fetcher:
         page.content_type, page.bytes = content_type, len(body)
         if content_type not in ACCEPTED_TYPES:
             raise FetchFailure("fetch.content_type", f"unsupported content type {content_type}")
+        _refuse_binary(body)
         page.body, page.encoding = body, detect_encoding(body, None)
 
     # -- HTTP ----------------------------------------------------------------------------
@@ -228,6 +230,7 @@ class Fetcher:
                     "fetch.content_type", "no content type, and the body does not look like HTML"
                 )
             page.content_type = HTML
+        _refuse_binary(body)
         page.body = body
         page.encoding = detect_encoding(body, response.headers.get("content-type"))
 
@@ -272,3 +275,9 @@ class Fetcher:
         if isinstance(exc, httpx.TransportError):
             return FetchFailure("fetch.error", f"network error talking to {url.host}: {detail}")
         return FetchFailure("fetch.error", f"fetch of {url} failed: {detail}")
+
+
+def _refuse_binary(body: bytes) -> None:
+    """A body declared as text that is not (an image or archive served as text/html)."""
+    if looks_binary(body):
+        raise FetchFailure("fetch.binary", "the body is binary data, not text or HTML")

@@ -557,3 +557,20 @@ def test_is_local_and_to_file_url(tmp_path):
     assert not is_local("http://example.com/") and not is_local("ftp://example.com/")
     assert to_file_url(tmp_path / "a b.html") == (tmp_path / "a b.html").resolve().as_uri()
     assert Path(to_file_url("x.html")[len("file://") :]).is_absolute()
+
+
+def test_binary_served_as_html_is_refused(site, tmp_path):
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+    noise = bytes((i * 7919) % 256 for i in range(4096))  # no signature, just bytes
+    with Fetcher() as fetcher:
+        for body in (png, noise):
+            page = fetcher.fetch(FetchTask(site.add("/img", body)))
+            assert (page.outcome, page.body) == ("fetch.binary", b""), body[:8]
+            assert "binary" in page.error
+        path = tmp_path / "photo.html"
+        path.write_bytes(noise)
+        assert fetcher.fetch(FetchTask(str(path))).outcome == "fetch.binary"
+        # UTF-16 text has NUL bytes, but it is text.
+        utf16 = "<html><body><p>Grüße aus Köln</p></body></html>".encode("utf-16")
+        page = fetcher.fetch(FetchTask(site.add("/utf16", utf16, content_type="text/html")))
+        assert page.ok and page.body.decode(page.encoding).endswith("</html>")
