@@ -65,44 +65,62 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-@dataclass
-class _Size:
-    text: int = 0  # characters of text in the subtree
-    link: int = 0  # ... of it inside <a>
-    para: int = 0  # ... of it inside <p>
-
-
 class _Sizes:
-    """Text sizes of every element, measured in one bottom-up pass.
+    """Text sizes of every element (characters: all text, text inside <a>, text inside <p>),
+    measured in one bottom-up pass.
 
     Asking each node for its text would cost the size of its subtree every time, which is
-    quadratic on deeply nested pages; this is linear.
+    quadratic on deeply nested pages; this is linear. Sizes are plain lists for speed.
     """
 
+    TEXT, LINK, PARA = 0, 1, 2
+    _EMPTY = (0, 0, 0)
+
     def __init__(self, tree: LexborHTMLParser) -> None:
-        self.by_id: dict[int, _Size] = {}
+        self.by_id: dict[int, list[int]] = {}
+        self.root: tuple[int, int, int] | list[int] = self._EMPTY
         root = tree.body
         if root is None:
             return
+        by_id = self.by_id
+        root_id = root.mem_id
         # Reversed pre-order visits every node after all of its descendants.
         for node in reversed(list(root.traverse(include_text=True))):
-            size = self.by_id.setdefault(node.mem_id, _Size())
             if node.is_text_node:
-                size.text = len((node.text_content or "").strip())
-            elif node.tag == "a":
-                size.link = size.text
-            elif node.tag == "p":
-                size.para = size.text
+                n = len(node.text_content.strip())
+                if n:
+                    parent = node.parent
+                    if parent is not None:
+                        up = by_id.get(parent.mem_id)
+                        if up is None:
+                            by_id[parent.mem_id] = [n, 0, 0]
+                        else:
+                            up[0] += n
+                continue
+            mid = node.mem_id
+            size = by_id.get(mid)
+            if size is None:
+                continue  # no text inside: nothing to pass up
+            tag = node.tag
+            if tag == "a":
+                size[1] = size[0]
+            elif tag == "p":
+                size[2] = size[0]
+            if mid == root_id:
+                continue
             parent = node.parent
-            if parent is not None and node.mem_id != root.mem_id:
-                up = self.by_id.setdefault(parent.mem_id, _Size())
-                up.text += size.text
-                up.link += size.link
-                up.para += size.para
-        self.root = self.by_id.get(root.mem_id, _Size())
+            if parent is not None:
+                up = by_id.get(parent.mem_id)
+                if up is None:
+                    by_id[parent.mem_id] = list(size)
+                else:
+                    up[0] += size[0]
+                    up[1] += size[1]
+                    up[2] += size[2]
+        self.root = by_id.get(root_id, self._EMPTY)
 
-    def of(self, node: LexborNode) -> _Size:
-        return self.by_id.get(node.mem_id, _Size())
+    def of(self, node: LexborNode) -> tuple[int, int, int] | list[int]:
+        return self.by_id.get(node.mem_id, self._EMPTY)
 
 
 class _Guard:
@@ -113,16 +131,28 @@ class _Guard:
 
     def __init__(self, sizes: _Sizes) -> None:
         self.sizes = sizes
-        root = getattr(sizes, "root", _Size())
-        self.by_paragraphs = root.para >= MIN_PARAGRAPH_TEXT
-        self.total = root.para if self.by_paragraphs else root.text
+        self.by_paragraphs = sizes.root[_Sizes.PARA] >= MIN_PARAGRAPH_TEXT
+        self.index = _Sizes.PARA if self.by_paragraphs else _Sizes.TEXT
+        self.total = sizes.root[self.index]
+
+    def _measure(self, node: LexborNode) -> int:
+        return self.sizes.of(node)[self.index]
 
     def allows(self, node: LexborNode) -> bool:
         if node.tag in PROTECTED:
             return False
-        size = self.sizes.of(node)
-        inside = size.para if self.by_paragraphs else size.text
-        return self.total == 0 or inside <= GUARD_SHARE * self.total
+        return self.total == 0 or self._measure(node) <= GUARD_SHARE * self.total
+
+    def removed(self, node: LexborNode) -> None:
+        """Keep the total current: "most of the text" means most of what is left."""
+        self.total -= self._measure(node)
+
+
+def _attached(node: LexborNode) -> bool:
+    """False for a node inside a subtree that was already removed."""
+    while node.parent is not None:
+        node = node.parent
+    return node.is_document_node or node.tag == "html"
 
 
 def _boilerplate_name(node: LexborNode) -> bool:
@@ -134,8 +164,8 @@ def _boilerplate_name(node: LexborNode) -> bool:
 
 
 def _is_link_block(node: LexborNode, sizes: _Sizes) -> bool:
-    size = sizes.of(node)
-    if not 0 < size.text <= LINK_BLOCK_MAX_CHARS or size.link < LINK_RATIO * size.text:
+    text, link, _ = sizes.of(node)
+    if not 0 < text <= LINK_BLOCK_MAX_CHARS or link < LINK_RATIO * text:
         return False
     return _words(_text(node)) <= LINK_BLOCK_MAX_WORDS
 
@@ -153,8 +183,8 @@ def _element_children(node: LexborNode) -> list[LexborNode]:
 def _is_label(node: LexborNode | None, sizes: _Sizes) -> bool:
     if node is None or node.tag not in ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong"):
         return False
-    size = sizes.of(node)
-    if not 0 < size.text <= LABEL_MAX_CHARS or size.link:
+    text, link, _ = sizes.of(node)
+    if not 0 < text <= LABEL_MAX_CHARS or link:
         return False
     return _words(_text(node)) <= LABEL_MAX_WORDS
 
@@ -220,27 +250,32 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
         return html, report
     tree = LexborHTMLParser(html)
     report.captions = [t for t in (_text(n) for n in tree.css("figcaption")) if t]
-    def remove(nodes: list[LexborNode], reason: str, sizes: _Sizes | None = None) -> None:
-        # Measured afresh for each rule: "most of the text" means most of what is left.
-        guard = _Guard(sizes or _Sizes(tree))
+
+    def remove(nodes: list[LexborNode], reason: str, guard: _Guard) -> None:
         for node in nodes:
-            if node.parent is None or not guard.allows(node):
+            if not _attached(node) or not guard.allows(node):
                 continue
-            # remove() detaches without freeing: nodes collected inside it stay safe to touch.
             if report.trace is not None:
                 report.trace.append((f"{reason}:{node.tag}", _text(node)))
+            guard.removed(node)
+            # remove() detaches without freeing: nodes collected inside it stay safe to touch.
             node.remove()
             report.count(reason)
 
+    # Two measurements per page (each a pass over the tree): one for the structural rules,
+    # one after them, when scripts no longer count as text around links.
+    guard = _Guard(_Sizes(tree))
     # JSON-LD stays: it is metadata (date, author, headline) that trafilatura reads.
     remove([n for n in tree.css(", ".join(NEVER_TEXT))
-            if (n.attributes.get("type") or "").lower() != "application/ld+json"], "non_text")
-    remove(tree.css(", ".join(HIDDEN)), "hidden")
-    remove(tree.css(", ".join(LANDMARKS + ROLES)), "landmark")
+            if (n.attributes.get("type") or "").lower() != "application/ld+json"], "non_text",
+           guard)
+    remove(tree.css(", ".join(HIDDEN)), "hidden", guard)
+    remove(tree.css(", ".join(LANDMARKS + ROLES)), "landmark", guard)
     if tree.body is not None:
         remove([n for n in tree.body.traverse(include_text=False) if _boilerplate_name(n)],
-               "boilerplate_name")
+               "boilerplate_name", guard)
     sizes = _Sizes(tree)
+    guard = _Guard(sizes)
     lists = _link_lists(tree, sizes)
     labels = []
     for lst in lists:
@@ -249,9 +284,10 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
             prev = prev.prev
         if _is_label(prev, sizes):
             labels.append(prev)
-    remove(labels, "link_list_label", sizes)
-    remove(lists, "link_list", sizes)
-    sizes = _Sizes(tree)
+    remove(labels, "link_list_label", guard)
+    remove(lists, "link_list", guard)
+    # Runs are found after the lists are gone, with the sizes measured before: a removed
+    # list only lowers the sizes of its ancestors, which are not link blocks anyway.
     runs = _link_runs(tree, sizes)
-    remove([node for run in runs for node in run], "link_run", sizes)
+    remove([node for run in runs for node in run], "link_run", guard)
     return tree.html or "", report
