@@ -82,10 +82,18 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
         name = migration.__name__
         if name in done:
             continue
-        with db.conn:  # each migration and its record commit together, or not at all
+        # Each migration and its record commit together, or not at all (SQLite's DDL is
+        # transactional; the explicit BEGIN keeps Python's sqlite3 from autocommitting it).
+        db.conn.execute("BEGIN")
+        try:
             migration(db)
-            db["_migrations"].insert(
-                {"name": name, "applied_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            db.conn.execute(
+                "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
+                [name, datetime.now(timezone.utc).isoformat(timespec="seconds")],
             )
+        except BaseException:
+            db.conn.rollback()
+            raise
+        db.conn.commit()
         ran.append(name)
     return ran

@@ -63,3 +63,32 @@ def test_failed_attempt_leaves_a_fetch_row_and_no_article(tmp_path):
         assert (row["status"], row["outcome"], row["error"]) == (404, "fetch.http_404",
                                                                  "HTTP 404 Not Found")
         assert row["article_id"] is None
+
+
+def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
+    from store import migrations
+
+    path = tmp_path / "x.db"
+    open_db(path).close()
+
+    def m002_broken(db):
+        db["extra"].create({"id": int}, pk="id")
+        raise RuntimeError("half-way")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*MIGRATIONS, m002_broken])
+    db = sqlite_utils.Database(path)
+    try:
+        migrate(db)
+    except RuntimeError:
+        pass
+    else:
+        raise AssertionError("the broken migration should raise")
+    assert "extra" not in db.table_names()
+    assert migrations.applied(db) == [m.__name__ for m in MIGRATIONS]
+
+    def m002_fixed(db):
+        db["extra"].create({"id": int}, pk="id")
+
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*MIGRATIONS, m002_fixed])
+    assert migrate(db) == ["m002_fixed"]
+    assert "extra" in db.table_names()
