@@ -147,8 +147,10 @@ def post_pass(
     captions = list(captions)
     result = PostPass(kept=[])
     entries: list[tuple[str, str | None]] = []
-    lead = True  # before the first paragraph of prose
-    previous_was_title = False
+    # Until the first prose paragraph: where captions and date lines sit, and where a
+    # description-like paragraph is the lede (sites copy their first paragraph into the
+    # meta description), not a leftover standfirst.
+    lead = True
     for text in paragraphs:
         reason = None
         date_part, rest = _split_date_prefix(text) if lead else (None, text)
@@ -168,7 +170,6 @@ def post_pass(
             reason = "caption"
         elif is_prompt(text):
             reason = "prompt"
-        previous_was_title = reason == "title"
         entries.append((text, reason))
         if reason:
             result.dropped.append((reason, text))

@@ -43,17 +43,19 @@ class Cleaner:
         """Clean one page. Never raises: a failure is a Result with outcome and error set."""
         if not page.ok:
             return Result(page=page, outcome=page.outcome, error=page.error)
+        drops: dict[str, int] = {}
         try:
-            article = self._clean(page)
+            article = self._clean(page, drops)
         except Exception as exc:  # one broken page must never stop a batch
             log.exception("cleaning %s failed", page.url)
             return Result(page=page, outcome="clean.error",
                           error=f"cleaner failed: {type(exc).__name__}: {exc}")
         if article is None or article.word_count < self.config.min_words:
-            return Result(page=page, outcome="clean.no_content", error="no article text found")
-        return Result(page=page, article=article, outcome="cleaned")
+            return Result(page=page, outcome="clean.no_content", error="no article text found",
+                          drops=drops)
+        return Result(page=page, article=article, outcome="cleaned", drops=drops)
 
-    def _clean(self, page: Page) -> Article | None:
+    def _clean(self, page: Page, drops: dict[str, int]) -> Article | None:
         text = page.body.decode(page.encoding or "utf-8", errors="replace")
         url = page.origin_url or page.final_url or page.url
         if page.content_type == "text/plain":
@@ -61,6 +63,7 @@ class Cleaner:
             captions: list[str] = []
         else:
             pruned, report = prune(text)
+            drops.update((f"prune.{k}", v) for k, v in report.removed.items())
             ex = extract(pruned, url=url if url.startswith("http") else None)
             if ex is None:
                 return None
@@ -70,6 +73,9 @@ class Cleaner:
             captions = report.captions
         kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
         post = post_pass(kept, title=ex.title, description=ex.description, captions=captions)
+        if repeated:
+            drops["repeat"] = repeated
+        drops.update((f"post.{k}", v) for k, v in post.reasons().items())
         body = "\n".join(post.kept)
         return Article(
             url=url,

@@ -56,6 +56,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             on_result=lambda r: print(describe(r), flush=True),
         )
     print(summary.line())
+    if args.verbose and summary.drops:
+        print("removed while cleaning: " + ", ".join(
+            f"{k} {v}" for k, v in sorted(summary.drops.items())))
     print(f"database: {args.db}")
     return 0 if summary.succeeded else 1
 
@@ -79,7 +82,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrape", description="Fetch news pages, strip boilerplate, store clean articles.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr, and count what cleaning removed")
     sub = parser.add_subparsers(dest="command", required=True)
 
     timeout = dict(type=float, default=None, metavar="SECONDS",

@@ -9,7 +9,7 @@ database column and the JSON/CSV key. Stages import this module and nothing else
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -91,3 +91,5 @@ class Result:
     article: Article | None = None
     outcome: str = "cleaned"
     error: str | None = None
+    # What the cleaner removed from this page and why ("prune.link_run": 12, "post.prompt": 3).
+    drops: dict[str, int] = field(default_factory=dict)

@@ -22,10 +22,12 @@ STORED = ("new", "updated", "unchanged")
 
 @dataclass
 class RunSummary:
-    counts: Counter[str] = field(default_factory=Counter)
+    counts: Counter[str] = field(default_factory=Counter)  # inputs per outcome
+    drops: Counter[str] = field(default_factory=Counter)  # what cleaning removed, by reason
 
     def add(self, result: Result) -> None:
         self.counts[result.outcome] += 1
+        self.drops.update(result.drops)
 
     @property
     def total(self) -> int:

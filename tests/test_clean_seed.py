@@ -73,3 +73,13 @@ def test_text_dump_keeps_date_and_caption_out_of_the_body():
     assert a.date == "2025-09-10"
     assert a.image_caption.startswith("North Korean leader Kim Jong Un")
     assert a.text.startswith("Beijing/Seoul/Washington")
+
+
+def test_every_drop_is_counted_with_its_reason():
+    result = Cleaner().clean(page_for("seed-sibling-paragraphs.html"))
+    drops = result.drops
+    assert drops["repeat"] == len(BODY)
+    assert drops["prune.link_run"] == 12  # two lists of five links and their two labels
+    assert drops["post.prompt"] == 3
+    assert drops["post.title"] == drops["post.description"] == 1
+    assert drops["post.caption"] == drops["post.date_line"] == 1
