@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test venv clean-venv
+.PHONY: ingest test bench bench-quality venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ ingest: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Benchmarks read ../shared/bench (on the team's machines, not in a user's clone).
+bench: bench-quality
+
+bench-quality: $(STAMP)
+	$(BIN)/python bench/quality_quick.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -75,9 +75,12 @@ def asb() -> None:
             if r is not None:
                 res[name][1].append(r)
             per_page.setdefault(pid, {})[name] = (p or 0, r or 0)
+    base_ms = statistics.median(res["trafilatura"][2])
     for name, (ps, rs, ms) in res.items():
         P, R = statistics.mean(ps), statistics.mean(rs)
-        print(f"asb {name:12s} P={P:.3f} R={R:.3f} F1={2*P*R/(P+R):.3f} ms={statistics.median(ms):.1f}")
+        med = statistics.median(ms)
+        print(f"asb {name:12s} P={P:.3f} R={R:.3f} F1={2*P*R/(P+R):.3f} "
+              f"median ms/page={med:.1f} ({med / base_ms:.2f}x trafilatura, same run)")
     worse = sorted(per_page.items(), key=lambda kv: (sum(kv[1]["cleaner"]) - sum(kv[1]["trafilatura"])))
     for pid, v in worse[:8]:
         print("  ", pid[:12], gt[pid]["url"][:70], v)
