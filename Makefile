@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # make ingest URL="https://a/1 https://b/2 page.html"   (no URL: the offline samples in data/samples/)
+# Each word is quoted on its own, so a URL's "&" or "?" never reaches the shell.
 ingest: $(STAMP)
-	$(BIN)/scrape ingest --db '$(DB)' $(if $(URL),$(URL),$(SAMPLES))
+	$(BIN)/scrape ingest --db '$(DB)' $(foreach u,$(if $(URL),$(URL),$(SAMPLES)),'$(u)')
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -132,12 +132,27 @@ def test_clean_reports_a_failure_on_stderr(tmp_path):
     assert "fetch.not_found" in proc.stderr and proc.stdout == ""
 
 
-def test_make_ingest_without_url_ingests_the_samples(tmp_path):
+def make_ingest(*variables: str) -> subprocess.CompletedProcess:
     venv = Path(sys.prefix)
-    db_path = tmp_path / "samples.db"
     # -o: treat the venv as built, so the test uses the environment it runs in.
-    proc = subprocess.run(["make", "-s", "-o", f"{venv}/.installed", "ingest", f"VENV={venv}",
-                           f"DB={db_path}"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(["make", "-s", "-o", f"{venv}/.installed", "ingest", f"VENV={venv}",
+                           *variables], capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+def test_make_ingest_takes_several_urls_with_shell_characters(site, fixtures_dir, tmp_path):
+    page = (fixtures_dir / "seed-sibling-paragraphs.html").read_bytes()
+    first = site.add("/a", page) + "?x=1&y=2"
+    second = site.add("/b", page.replace(b"optics do matter", b"optics matter"))
+    db_path = tmp_path / "x.db"
+    proc = make_ingest(f"URL={first} {second}", f"DB={db_path}")
+    assert proc.returncode == 0, proc.stderr
+    assert site.requests == ["/a?x=1&y=2", "/b"]
+    assert sqlite_utils.Database(db_path)["fetches"].count == 2
+
+
+def test_make_ingest_without_url_ingests_the_samples(tmp_path):
+    db_path = tmp_path / "samples.db"
+    proc = make_ingest(f"DB={db_path}")
     assert proc.returncode == 0, proc.stderr
     samples = sorted(p.name for p in (ROOT / "data" / "samples").iterdir())
     assert len(samples) >= 3
