@@ -199,7 +199,8 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
     overflow = False
     while k > 0:
         text, reason = entries[k - 1]
-        if reason == "prompt" or (reason is None and (is_footer(text) or _is_truncated_title(text))):
+        strong = reason is None and (is_footer(text) or _is_truncated_title(text))
+        if reason == "prompt" or strong:
             cut, streak = k - 1, 0
         elif reason is None and is_headline_like(text):
             streak += 1

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin
 from dataclasses import dataclass, field
+from urllib.parse import urljoin
 
 import trafilatura
 from selectolax.lexbor import LexborHTMLParser
@@ -46,7 +46,8 @@ def declared(html: str, base_url: str | None = None) -> Declared:
     end = html.find("</head>", 0, HEAD_LIMIT)
     tree = LexborHTMLParser(html[: end + 7 if end >= 0 else HEAD_LIMIT])  # the head is enough
     out = Declared()
-    for selector, attr in (('link[rel="canonical" i]', "href"), ('meta[property="og:url"]', "content")):
+    for selector, attr in (('link[rel="canonical" i]', "href"),
+                           ('meta[property="og:url"]', "content")):
         node = tree.css_first(selector)
         href = (node.attributes.get(attr) or "").strip() if node is not None else ""
         if href:
@@ -79,7 +80,8 @@ def extract(html: str, url: str | None = None) -> Extracted | None:
         include_comments=False,
         include_tables=True,
         include_images=False,
-        deduplicate=False,  # trafilatura's dedup cache is process-global state; we collapse repeats ourselves
+        # trafilatura's dedup cache is process-global state; repeats.py collapses repeats.
+        deduplicate=False,
     )
     if doc is None:
         return None

@@ -18,7 +18,8 @@ NEVER_TEXT = ("script", "style", "noscript", "template", "iframe", "svg", "canva
               "embed", "button", "select", "input", "textarea", "label")
 LANDMARKS = ("nav", "aside", "footer", "form", "dialog")
 HIDDEN = ('[hidden]', '[aria-hidden="true"]', '[style*="display:none"]',
-          '[style*="display: none"]', '[style*="visibility:hidden"]', '[style*="visibility: hidden"]')
+          '[style*="display: none"]', '[style*="visibility:hidden"]',
+          '[style*="visibility: hidden"]')
 ROLES = ('[role="navigation"]', '[role="complementary"]', '[role="contentinfo"]',
          '[role="banner"]', '[role="dialog"]', '[role="alert"]')
 # Tokens of class/id names that mark a block as boilerplate (matched as whole tokens).

@@ -7,7 +7,7 @@ standfirst (the body again under the headline); otherwise a short first line fol
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from htmldate.extractors import try_date_expr
 
@@ -22,7 +22,7 @@ def parse_date(text: str | None) -> str | None:
     """ISO date (YYYY-MM-DD) from a printed date such as '10 September 2025', via htmldate."""
     if not text:
         return None
-    latest = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
     try:
         return try_date_expr(text, "%Y-%m-%d", True, _EARLIEST, latest)
     except (ValueError, OverflowError):

@@ -82,7 +82,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrape", description="Fetch news pages, strip boilerplate, store clean articles.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr, and count what cleaning removed")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log to stderr, and count what cleaning removed")
     sub = parser.add_subparsers(dest="command", required=True)
 
     timeout = dict(type=float, default=None, metavar="SECONDS",

@@ -14,8 +14,9 @@ to decode it with. The URL helpers (`canonicalize`, `same_site`) never raise eit
             ...
 """
 
+from pipeline.urls import canonicalize, same_site
+
 from .charset import detect_encoding
 from .fetch import FetchConfig, Fetcher
-from pipeline.urls import canonicalize, same_site
 
 __all__ = ["FetchConfig", "Fetcher", "canonicalize", "detect_encoding", "same_site"]

@@ -10,20 +10,27 @@ import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
 
 from pipeline.records import FetchTask, Page
+from pipeline.urls import WEB_SCHEMES, is_local
 
 from .charset import detect_encoding
-from .content import (ACCEPTED_TYPES, HTML, collect, inflate, looks_binary, looks_like_html,
-                      media_type)
+from .content import (
+    ACCEPTED_TYPES,
+    HTML,
+    collect,
+    inflate,
+    looks_binary,
+    looks_like_html,
+    media_type,
+)
 from .errors import FetchFailure
 from .local import local_path, read_file
-from pipeline.urls import WEB_SCHEMES, is_local
 
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 # Only encodings `inflate` decodes in bounded steps; httpx's decoders inflate a whole
@@ -48,7 +55,8 @@ class FetchConfig:
     total_timeout: float = 30.0  # seconds for the whole fetch: redirects, headers and body
     max_bytes: int = 10 * 1024 * 1024  # body size cap (decompressed), enforced while reading
     max_redirects: int = 10
-    user_agent: str = "scrape-clean/0.1 (+https://example.org/scrape-clean; set FetchConfig.user_agent to your contact URL)"
+    # Say who you are: replace the placeholder with your contact URL.
+    user_agent: str = "scrape-clean/0.1 (+https://example.org/scrape-clean)"
 
 
 class Fetcher:
@@ -95,7 +103,7 @@ class Fetcher:
         started = time.monotonic()
         page = Page(
             url=task.url,
-            fetched_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             origin_url=task.origin_url,
             source=task.source,
         )

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from pipeline.urls import to_path
+
 from .content import GZIP_MAGIC, collect, inflate, type_for_name
 from .errors import FetchFailure
-from pipeline.urls import to_path
 
 _CHUNK = 64 * 1024
 

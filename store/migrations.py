@@ -7,7 +7,7 @@ Column names are the record field names (pipeline.records), so a row reads back 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -89,7 +89,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             migration(db)
             db.conn.execute(
                 "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)",
-                [name, datetime.now(timezone.utc).isoformat(timespec="seconds")],
+                [name, datetime.now(UTC).isoformat(timespec="seconds")],
             )
         except BaseException:
             db.conn.rollback()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
@@ -55,7 +55,7 @@ class Store:
             yield self.write(result)
 
     def _upsert(self, article: Article) -> tuple[int, str]:
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         row = {name: getattr(article, name) for name in ARTICLE_COLUMNS}
         existing = self.db.execute(
             "SELECT id, content_hash FROM articles WHERE canonical_url = ?",
