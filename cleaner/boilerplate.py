@@ -14,6 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from htmldate.extractors import try_date_expr
 
 from .text import fold, word_count
 
@@ -32,6 +35,12 @@ _DATE_LABEL = re.compile(
     r"veröffentlicht|publié|publicado|pubblicato)?\s*:?\s*$",
     re.IGNORECASE,
 )
+_LABELLED_TIME = re.compile(
+    r"^(?:published|posted|updated|last updated|modified)\s*(?:at|on)?\s*:?\s*"
+    r"\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?\.?$",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d+")
 # A caption ends with its credit: "... Picture: KCNA via REUTERS", "(Photo: AP)", "Image © X".
 _CREDIT = re.compile(
     r"(?:\b(?:picture|photo|photograph|image|foto|bild|credit|illustration)s?"
@@ -43,18 +52,33 @@ _CTA_START = re.compile(
     r"^(?:sign (?:up|in)|log ?in|register|subscribe|click|tap|follow us|join (?:us|the)"
     r"|read (?:more|next|also)|download (?:our|the)|share (?:this|on)|support (?:our|us)"
     r"|already (?:a )?(?:subscriber|registered|have an account)|become a (?:member|subscriber)"
-    r"|get (?:the|our) (?:latest|newsletter|app)|don'?t miss|please (?:read|log|sign|login))\b",
+    r"|get (?:the|our) (?:latest|newsletter|app)|don'?t miss|please (?:read|log|sign|login))\b"
+    # Teaser labels: "SEE MORE: ...", "READ MORE: ...", "RELATED: ...", "WATCH: ...".
+    r"|^(?:see|read|watch|listen|related|more)(?: more| also)?\s*:",
     re.IGNORECASE,
 )
 _CTA_ANYWHERE = re.compile(
     r"\b(?:comment(?:ing)? policy|to comment|leave a comment|before commenting|post a comment"
     r"|comments? (?:are|is) (?:closed|moderated)|newsletter|subscribe (?:to|now|for)"
     r"|sign up (?:for|to|now)|(?:sign|log) in (?:to|now)|create an account|free trial"
-    r"|subscribers? only|paywall|terms of (?:use|service)|privacy policy|cookie policy)\b",
+    r"|subscribers? only|paywall|terms of (?:use|service)|privacy policy|cookie policy"
+    r"|click here|follow us|follow @\w+|delivered (?:to|through) your|for as little as"
+    r"|order reprints|print (?:this )?article|try again later)\b",
     re.IGNORECASE,
 )
-# Prose can mention newsletters or paywalls; a prompt speaks to the reader.
-_READER = re.compile(r"\b(?:you|your|our|us|please|now)\b", re.IGNORECASE)
+# Prose can mention newsletters or paywalls; a prompt speaks to the reader...
+_READER = re.compile(r"\b(?:you|your|our|us|please|now|today)\b", re.IGNORECASE)
+# ... and is not a quotation or reported speech.
+_REPORTED = re.compile(r"[“”\"«»„]|\b(?:said|says|told|according to)\b", re.IGNORECASE)
+# Legal lines of the publisher, wherever the sentence starts.
+_LEGAL = re.compile(
+    r"\b(?:all rights reserved|personal,? non-?commercial use|subscriber agreement"
+    r"|may not be (?:reproduced|republished|redistributed|rewritten)"
+    r"|without (?:the )?(?:prior )?(?:written )?permission)\b",
+    re.IGNORECASE,
+)
+# A line of keywords: "stock car 2018, stock car brasil, interlagos, ..." with no sentence.
+_TAG_ITEM = re.compile(r"^[^.!?;:]{1,40}$")
 _FOOTER_START = re.compile(
     r"^(?:©|\(c\)|copyright\b|all rights reserved|published by\b|distributed by\b"
     r"|registered (?:in|office)\b|company (?:no|number|registration)\b|terms (?:of|&|and)\b"
@@ -64,8 +88,9 @@ _FOOTER_START = re.compile(
 _TERMINAL = ("." , "!", "?", "。", "！", "？", "؟", "।", ":", ";")
 _CLOSERS = "\"'”’»)]"
 CTA_MAX_WORDS = 30
-PROMPT_MAX_WORDS = 20
-FOOTER_MAX_WORDS = 45
+PROMPT_MAX_WORDS = 35
+FOOTER_MAX_WORDS = 60
+MIN_TAGS = 5
 HEADLINE_MAX_WORDS = 20
 MAX_WEAK_STREAK = 8
 
@@ -87,12 +112,31 @@ class PostPass:
 
 
 def is_date_line(text: str) -> bool:
-    """A paragraph that is only a date (and time), perhaps with a label such as "Published"."""
-    if word_count(text) > 12 or not _DATE.search(text):
+    """A paragraph that is only a date (and time), perhaps with a label such as "Published".
+
+    English forms are matched exactly; a short line in another language counts when htmldate
+    reads a date in it and it is mostly numbers ("segunda-feira, 22 de janeiro de 2018 às 0:13").
+    """
+    n = word_count(text)
+    if n > 12:
         return False
-    rest = _DATE.sub(" ", text)
-    rest = re.sub(r"[|·•,\-–—()\[\]]", " ", rest).strip()
-    return bool(_DATE_LABEL.match(rest)) or word_count(rest) == 0
+    if _LABELLED_TIME.match(text):
+        return True
+    if _DATE.search(text):
+        rest = _DATE.sub(" ", text)
+        rest = re.sub(r"[|·•,\-–—()\[\]]", " ", rest).strip()
+        return bool(_DATE_LABEL.match(rest)) or word_count(rest) == 0
+    if n <= 8 and len(_NUMBER.findall(text)) >= 2 and not text.rstrip().endswith((".", "!", "?")):
+        return _printed_date(text) is not None
+    return False
+
+
+def _printed_date(text: str) -> str | None:
+    latest = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
+    try:
+        return try_date_expr(text, "%Y-%m-%d", True, datetime(1990, 1, 1), latest)
+    except (ValueError, OverflowError):
+        return None
 
 
 def is_caption(text: str) -> bool:
@@ -107,12 +151,22 @@ def is_prompt(text: str) -> bool:
         return False
     if _CTA_START.search(text):
         return True
-    return n <= PROMPT_MAX_WORDS and bool(_CTA_ANYWHERE.search(text) and _READER.search(text))
+    return (n <= PROMPT_MAX_WORDS and bool(_CTA_ANYWHERE.search(text))
+            and bool(_READER.search(text)) and not _REPORTED.search(text))
 
 
 def is_footer(text: str) -> bool:
     """A publisher's imprint or legal line."""
-    return word_count(text) <= FOOTER_MAX_WORDS and bool(_FOOTER_START.search(text))
+    if word_count(text) > FOOTER_MAX_WORDS:
+        return False
+    return bool(_FOOTER_START.search(text) or _LEGAL.search(text))
+
+
+def is_tag_list(text: str) -> bool:
+    """A line of keywords separated by commas, none of them a sentence."""
+    items = [item.strip() for item in text.split(",")]
+    return (len(items) >= MIN_TAGS and all(_TAG_ITEM.match(item) for item in items)
+            and not text.rstrip().endswith((".", "!", "?")))
 
 
 def is_headline_like(text: str) -> bool:
@@ -127,6 +181,17 @@ def is_headline_like(text: str) -> bool:
 def _matches(text: str, targets: Iterable[str | None]) -> bool:
     key = fold(text)
     return bool(key) and any(t and fold(t) == key for t in targets)
+
+
+def _is_title(text: str, title: str | None) -> bool:
+    """The headline, or the headline without the " - Site" suffix the <title> carried."""
+    if not title:
+        return False
+    key, full = fold(text), fold(title)
+    if not key:
+        return False
+    return key == full or (full.startswith(key + " ") and len(key) >= 0.6 * len(full)
+                           and len(key.split()) >= 3)
 
 
 def _split_date_prefix(text: str) -> tuple[str | None, str]:
@@ -151,6 +216,7 @@ def post_pass(
     # description-like paragraph is the lede (sites copy their first paragraph into the
     # meta description), not a leftover standfirst.
     lead = True
+    previous: str | None = None  # why the previous paragraph went (None: it stayed)
     for text in paragraphs:
         reason = None
         date_part, rest = _split_date_prefix(text) if lead else (None, text)
@@ -158,9 +224,9 @@ def post_pass(
             result.date_line = result.date_line or date_part
             result.caption = result.caption or rest
             reason = "caption"
-        elif _matches(text, [title]):
+        elif _is_title(text, title):
             reason = "title"
-        elif _matches(text, [description]) and not lead:
+        elif _matches(text, [description]) and previous == "title" and not lead:
             reason = "description"
         elif is_date_line(text):
             result.date_line = result.date_line or text
@@ -170,6 +236,7 @@ def post_pass(
             reason = "caption"
         elif is_prompt(text):
             reason = "prompt"
+        previous = reason
         entries.append((text, reason))
         if reason:
             result.dropped.append((reason, text))
@@ -190,17 +257,22 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
     `entries` are (paragraph, reason it was already dropped or None). Walking back from the end,
     the run takes footers, prompts, truncated titles (strong signs) and headline-like lines
     (weak: a related title, a "Most Read" label, but also a tour date or a sign-off). The run is
-    cut only when it holds a strong sign, and a streak of more than MAX_WEAK_STREAK weak lines
-    ends it: that many short lines in a row is a list the article owns.
+    cut only from a strong sign on; the weak lines before the first strong sign go too when
+    that sign is a prompt or a truncated title (a block of related links), but not when it is
+    only a footer (a credit line such as "(Reporting by ...)" before "© Reuters" stays). A
+    streak of more than MAX_WEAK_STREAK weak lines ends the run: that many short lines in a
+    row is a list the article owns.
     """
     cut = len(entries)  # everything from `cut` on goes
     streak = 0
     k = len(entries)
     overflow = False
+    block = False  # a prompt or a truncated title: the weak lines around it are links too
     while k > 0:
         text, reason = entries[k - 1]
-        strong = reason is None and (is_footer(text) or _is_truncated_title(text))
-        if reason == "prompt" or strong:
+        if reason == "prompt" or (reason is None and _is_truncated_title(text)):
+            cut, streak, block = k - 1, 0, True
+        elif reason is None and (is_footer(text) or is_tag_list(text)):
             cut, streak = k - 1, 0
         elif reason is None and is_headline_like(text):
             streak += 1
@@ -210,7 +282,7 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
         elif reason is None:
             break  # prose: the article ends here
         k -= 1
-    if cut < len(entries) and not overflow:
+    if block and not overflow:
         cut = k  # the weak lines just before the first strong sign are the same block
     kept = []
     for i, (text, reason) in enumerate(entries):
