@@ -49,7 +49,7 @@ _CREDIT = re.compile(
 )
 # Prompts and calls to action addressed to the reader.
 _CTA_START = re.compile(
-    r"^(?:sign (?:up|in)|log ?in|register|subscribe|click|tap|follow us|join (?:us|the)"
+    r"^(?:sign (?:up|in)|log ?in|register|subscribe|click|tap|follow (?:us|@\w+)|join (?:us|the)"
     r"|read (?:more|next|also)|download (?:our|the)|share (?:this|on)|support (?:our|us)"
     r"|already (?:a )?(?:subscriber|registered|have an account)|become a (?:member|subscriber)"
     r"|get (?:the|our) (?:latest|newsletter|app)|don'?t miss|please (?:read|log|sign|login))\b"
@@ -115,7 +115,7 @@ def is_date_line(text: str) -> bool:
     """A paragraph that is only a date (and time), perhaps with a label such as "Published".
 
     English forms are matched exactly; a short line in another language counts when htmldate
-    reads a date in it and it is mostly numbers ("segunda-feira, 22 de janeiro de 2018 às 0:13").
+    reads a date in it and it has no sentence ending ("3. März 2024, 14:05 Uhr").
     """
     n = word_count(text)
     if n > 12:
@@ -125,8 +125,9 @@ def is_date_line(text: str) -> bool:
     if _DATE.search(text):
         rest = _DATE.sub(" ", text)
         rest = re.sub(r"[|·•,\-–—()\[\]]", " ", rest).strip()
-        return bool(_DATE_LABEL.match(rest)) or word_count(rest) == 0
-    if n <= 8 and len(_NUMBER.findall(text)) >= 2 and not text.rstrip().endswith((".", "!", "?")):
+        if _DATE_LABEL.match(rest) or word_count(rest) == 0:
+            return True
+    if len(_NUMBER.findall(text)) >= 2 and not text.rstrip().endswith((".", "!", "?")):
         return _printed_date(text) is not None
     return False
 
@@ -134,7 +135,8 @@ def is_date_line(text: str) -> bool:
 def _printed_date(text: str) -> str | None:
     latest = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
     try:
-        return try_date_expr(text, "%Y-%m-%d", True, datetime(1990, 1, 1), latest)
+        # Not the extensive search: it falls back to dateparser, which costs milliseconds a line.
+        return try_date_expr(text, "%Y-%m-%d", False, datetime(1990, 1, 1), latest)
     except (ValueError, OverflowError):
         return None
 

@@ -105,3 +105,43 @@ def test_prune_never_removes_the_node_holding_the_text():
     html = f"<html><body><form id='aspnetForm'><div class='sidebar'>{body}</div></form></body></html>"
     out, _ = prune(html)
     assert all(p[:40] in out for p in PROSE[:2])
+
+
+def test_promos_go_but_reported_speech_about_them_stays():
+    promos = [
+        "Get Coastal Monthly delivered through your letterbox every month. Click here for more.",
+        "There's plenty more where that came from. Sign up for The Morning Tide today to get "
+        "the free daily newsletter delivered to your inbox.",
+        "SEE MORE: Harbour closes for a week as storm approaches",
+        "Follow @CoastalNews on Twitter to keep up with the latest.",
+    ]
+    for text in promos:
+        assert is_prompt(text), text
+    quoted = "“You can sign up for the newsletter now,” the harbour master said of the scheme."
+    assert not is_prompt(quoted)
+    assert post_pass([PROSE[0], *promos, PROSE[1]]).kept == [PROSE[0], PROSE[1]]
+
+
+def test_legal_lines_and_keyword_lines_close_the_article():
+    tail = ["This copy is for your personal, non-commercial use only. Distribution is governed "
+            "by our Subscriber Agreement and by copyright law.",
+            "harbour, dredging, fishing, regional government, low tide, spring works"]
+    out = post_pass([*PROSE, *tail])
+    assert out.kept == PROSE
+    # A credit line before a lone footer is the article's own: it stays.
+    credit = "(Reporting by Jane Doe; Editing by John Roe)"
+    assert post_pass([*PROSE, credit, "© Coastal Wire"]).kept == [*PROSE, credit]
+
+
+def test_date_lines_in_several_forms():
+    for line in ("Updated at 1:23 p.m.", "22/01/2018 às 0:13", "3. März 2024, 14:05 Uhr",
+                 "Published: 2026-03-03"):
+        assert is_date_line(line), line
+    for line in ("He was 22 in 2018.", "Sales rose 5% in 2018 and 2019 across the region."):
+        assert not is_date_line(line), line
+
+
+def test_headline_with_the_site_suffix_of_the_html_title():
+    out = post_pass(["Harbour dredging to begin in spring", *PROSE],
+                    title="Harbour dredging to begin in spring - Coastal News")
+    assert out.kept == PROSE and out.reasons() == {"title": 1}
