@@ -180,17 +180,10 @@ def is_headline_like(text: str) -> bool:
     return 0 < n <= HEADLINE_MAX_WORDS and not stripped.endswith(_TERMINAL)
 
 
-def _matches(text: str, targets: Iterable[str | None]) -> bool:
-    key = fold(text)
-    return bool(key) and any(t and fold(t) == key for t in targets)
-
-
-def _is_title(text: str, title: str | None) -> bool:
-    """The headline, or the headline without the " - Site" suffix the <title> carried."""
-    if not title:
-        return False
-    key, full = fold(text), fold(title)
-    if not key:
+def _is_title(key: str, full: str) -> bool:
+    """The headline (folded `full`), or the headline without the " - Site" suffix the <title>
+    carried; `key` is the folded paragraph."""
+    if not key or not full:
         return False
     return key == full or (full.startswith(key + " ") and len(key) >= 0.6 * len(full)
                            and len(key.split()) >= 3)
@@ -211,7 +204,9 @@ def post_pass(
     captions: Iterable[str] = (),
 ) -> PostPass:
     """Drop metadata lines, prompts and the non-article tail from a page's paragraphs."""
-    captions = list(captions)
+    caption_keys = {fold(c) for c in captions} - {""}
+    title_key = fold(title) if title else ""
+    description_key = fold(description) if description else ""
     result = PostPass(kept=[])
     entries: list[tuple[str, str | None]] = []
     # Until the first prose paragraph: where captions and date lines sit, and where a
@@ -221,19 +216,20 @@ def post_pass(
     previous: str | None = None  # why the previous paragraph went (None: it stayed)
     for text in paragraphs:
         reason = None
+        key = fold(text)
         date_part, rest = _split_date_prefix(text) if lead else (None, text)
-        if date_part and rest and (is_caption(rest) or _matches(rest, captions)):
+        if date_part and rest and (is_caption(rest) or fold(rest) in caption_keys):
             result.date_line = result.date_line or date_part
             result.caption = result.caption or rest
             reason = "caption"
-        elif _is_title(text, title):
+        elif _is_title(key, title_key):
             reason = "title"
-        elif _matches(text, [description]) and previous == "title" and not lead:
+        elif key and key == description_key and previous == "title" and not lead:
             reason = "description"
         elif is_date_line(text):
             result.date_line = result.date_line or text
             reason = "date_line"
-        elif _matches(text, captions) or (lead and is_caption(text)):
+        elif key in caption_keys or (lead and is_caption(text)):
             result.caption = result.caption or text
             reason = "caption"
         elif is_prompt(text):
