@@ -30,7 +30,14 @@ comment comments commentlist disqus respond share sharing social sharebar social
 related recommended recommendations mostread most-read trending outbrain taboola
 newsletter subscribe subscription signup consent gdpr author-bio pager
 """.split())
-_NAME_TOKENS = re.compile(r"[a-z]+(?:-(?:read|list|bio|area))?")
+_NAME_TOKENS = re.compile(r"[a-z]+")
+_COMPOUND_NAMES = tuple(name for name in BOILERPLATE_NAMES if "-" in name)
+# Candidates are preselected in C by substring; the token check in Python then confirms.
+_NAME_STEMS = ("comment", "disqus", "respond", "shar", "social", "relat", "recommend",
+               "mostread", "most-read", "trending", "outbrain", "taboola", "newsletter",
+               "subscri", "signup", "consent", "gdpr", "author-bio", "pager")
+_NAME_SELECTOR = ", ".join(f'[{attr}*="{stem}" i]' for stem in _NAME_STEMS
+                           for attr in ("class", "id"))
 BLOCKS = frozenset(("p", "li", "div", "h2", "h3", "h4", "h5", "h6", "dd", "dt", "section",
                     "article", "span", "td"))
 LINK_RATIO = 0.7  # share of a block's text inside links for it to count as a link
@@ -161,7 +168,8 @@ def _boilerplate_name(node: LexborNode) -> bool:
     names = " ".join(v for k, v in attrs.items() if k in ("class", "id") and v).lower()
     if not names:
         return False
-    return any(tok in BOILERPLATE_NAMES for tok in _NAME_TOKENS.findall(names))
+    return (any(tok in BOILERPLATE_NAMES for tok in _NAME_TOKENS.findall(names))
+            or any(name in names for name in _COMPOUND_NAMES))
 
 
 def _is_link_block(node: LexborNode, sizes: _Sizes) -> bool:
@@ -273,7 +281,7 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
     remove(tree.css(", ".join(HIDDEN)), "hidden", guard)
     remove(tree.css(", ".join(LANDMARKS + ROLES)), "landmark", guard)
     if tree.body is not None:
-        remove([n for n in tree.body.traverse(include_text=False) if _boilerplate_name(n)],
+        remove([n for n in tree.body.css(_NAME_SELECTOR) if _boilerplate_name(n)],
                "boilerplate_name", guard)
     sizes = _Sizes(tree)
     guard = _Guard(sizes)

@@ -145,3 +145,16 @@ def test_headline_with_the_site_suffix_of_the_html_title():
     out = post_pass(["Harbour dredging to begin in spring", *PROSE],
                     title="Harbour dredging to begin in spring - Coastal News")
     assert out.kept == PROSE and out.reasons() == {"title": 1}
+
+
+def test_class_names_are_matched_as_tokens_whatever_their_case():
+    from cleaner.prune import _NAME_STEMS, BOILERPLATE_NAMES
+
+    # Every name has a stem that preselects it.
+    assert all(any(stem in name for stem in _NAME_STEMS) for name in BOILERPLATE_NAMES)
+    prose = "".join(f"<p>{p}</p>" for p in PROSE)
+    html = (f"<html><body><article>{prose}</article><div class='Comments-Area'>Boo one</div>"
+            f"<section id='Related'>Boo two</section><div class='shared-story'>Kept</div>"
+            f"</body></html>")
+    out, _ = prune(html)
+    assert "Boo" not in out and "Kept" in out
