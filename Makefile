@@ -27,8 +27,12 @@ test: $(STAMP)
 # Benchmarks read ../shared/bench (on the team's machines, not in a user's clone).
 bench: bench-quality
 
-bench-quality: $(STAMP)
-	$(BIN)/python bench/quality_quick.py
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench-quality: $(VENV)/.bench-installed
+	$(BIN)/python bench/quality.py
 
 clean-venv:
 	rm -rf $(VENV)

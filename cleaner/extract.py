@@ -1,18 +1,20 @@
-"""trafilatura on the pruned page: the main text as paragraphs, and the page's metadata."""
+"""trafilatura on the pruned page: the main text as paragraphs, and the page's metadata.
+
+What the page declares about itself (canonical link, JSON-LD, meta tags) is read by `declared`
+from the unpruned page and merged over trafilatura's values by `with_declared`
+(the rule is in cleaner.metadata).
+"""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import trafilatura
-from selectolax.lexbor import LexborHTMLParser
 
+from .metadata import (PageMeta, absolute, day, local_day, merge, normalize_date,
+                       page_metadata, parse_head)
 from .text import split_paragraphs
-
-HEAD_LIMIT = 500_000  # characters searched for the end of <head> (inline CSS can be large)
-_LANG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 
 
 @dataclass
@@ -21,7 +23,8 @@ class Extracted:
     title: str | None = None
     description: str | None = None
     author: str | None = None
-    date: str | None = None
+    date: str | None = None  # YYYY-MM-DD once merged (trafilatura gives YYYY-MM-DD)
+    date_modified: str | None = None  # YYYY-MM-DD
     sitename: str | None = None
     language: str | None = None
     url: str | None = None  # the page's own canonical link or og:url
@@ -34,17 +37,19 @@ class Declared:
     """What the page's head declares about itself."""
 
     canonical_url: str | None = None
-    language: str | None = None
+    language: str | None = None  # JSON-LD inLanguage, <html lang>, content-language, og:locale
+    meta: PageMeta = field(default_factory=PageMeta)  # JSON-LD merged over the meta tags
 
 
 def declared(html: str, base_url: str | None = None) -> Declared:
-    """The page's canonical link (or og:url), resolved against `base_url`, and its language.
+    """The page's canonical link (or og:url), resolved against `base_url`, its language, and
+    its declared metadata (cleaner.metadata), from one parse of the head.
 
     Read here rather than through trafilatura, which drops canonical links it cannot validate
     (relative ones without an og: tag, IP hosts) and reads no <html lang>.
     """
-    end = html.find("</head>", 0, HEAD_LIMIT)
-    tree = LexborHTMLParser(html[: end + 7 if end >= 0 else HEAD_LIMIT])  # the head is enough
+    head = parse_head(html)  # the head is enough (JSON-LD in <body> is found without parsing)
+    tree = head[0]
     out = Declared()
     for selector, attr in (('link[rel="canonical" i]', "href"),
                            ('meta[property="og:url"]', "content")):
@@ -55,20 +60,27 @@ def declared(html: str, base_url: str | None = None) -> Declared:
             if url.startswith(("http://", "https://")):
                 out.canonical_url = url
                 break
-    candidates = []
-    root = tree.css_first("html")
-    if root is not None:
-        candidates.append(root.attributes.get("lang") or root.attributes.get("xml:lang"))
-    for selector in ('meta[http-equiv="content-language" i]', 'meta[property="og:locale"]'):
-        node = tree.css_first(selector)
-        if node is not None:
-            candidates.append(node.attributes.get("content"))
-    for value in candidates:
-        value = (value or "").strip().split(",")[0].strip()
-        if value and _LANG.match(value):
-            out.language = value.replace("_", "-").split("-")[0].lower()
-            break
+    # A saved page without its URL still resolves relative images against its canonical link.
+    out.meta = page_metadata(html, base_url=base_url or out.canonical_url, head=head)
+    out.language = out.meta.language
     return out
+
+
+def with_declared(ex: Extracted, head: Declared, base_url: str | None = None) -> Extracted:
+    """`ex` with the page's declared metadata merged over trafilatura's (cleaner.metadata's
+    rule), dates cut to the day (trafilatura's day settles a UTC timestamp's, see
+    metadata.local_day), and `url` set to the declared canonical link."""
+    own = PageMeta(title=ex.title, description=ex.description, author=ex.author,
+                   date=normalize_date(ex.date), date_modified=normalize_date(ex.date_modified),
+                   sitename=ex.sitename, language=ex.language,
+                   image_url=absolute(ex.image_url, base_url or head.canonical_url),
+                   tags=ex.tags)
+    m = merge(head.meta, own)
+    ex.title, ex.description, ex.author = m.title, m.description, m.author
+    ex.date, ex.date_modified = local_day(m.date, ex.date), day(m.date_modified)
+    ex.sitename, ex.language, ex.image_url, ex.tags = m.sitename, m.language, m.image_url, m.tags
+    ex.url = head.canonical_url
+    return ex
 
 
 def extract(html: str, url: str | None = None) -> Extracted | None:

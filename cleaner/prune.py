@@ -60,6 +60,8 @@ class PruneReport:
     removed: dict[str, int] = field(default_factory=dict)
     captions: list[str] = field(default_factory=list)
     trace: list[tuple[str, str]] | None = None  # (reason, text) of removed nodes, when asked
+    # Characters of <p> text left after the structural rules: what an extractor should find.
+    paragraph_chars: int = 0
 
     def count(self, reason: str, n: int = 1) -> None:
         self.removed[reason] = self.removed.get(reason, 0) + n
@@ -285,6 +287,7 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
                "boilerplate_name", guard)
     sizes = _Sizes(tree)
     guard = _Guard(sizes)
+    report.paragraph_chars = sizes.root[_Sizes.PARA]
     lists = _link_lists(tree, sizes)
     labels = []
     for lst in lists:

@@ -72,7 +72,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
         return 1
     a = result.article
     if args.format == "json":
-        print(json.dumps(a.public_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
     else:
         head = [x for x in (a.title, a.description, a.date) if x]
         print("\n".join(head) + ("\n\n" if head else "") + a.text)

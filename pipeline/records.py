@@ -56,7 +56,8 @@ class Article:
     title: str | None = None
     description: str | None = None
     author: str | None = None
-    date: str | None = None  # ISO 8601 (YYYY-MM-DD or full timestamp)
+    date: str | None = None  # publication day, ISO 8601 YYYY-MM-DD
+    date_modified: str | None = None  # last-modified day, YYYY-MM-DD
     sitename: str | None = None
     language: str | None = None
     text: str = ""
@@ -64,18 +65,13 @@ class Article:
     content_hash: str = ""
     image_url: str | None = None
     image_caption: str | None = None
+    tags: list[str] = field(default_factory=list)  # a JSON array (text) in the database
     repeated_paragraphs_removed: int = 0
     fetched_at: str = ""
 
-    # The keys `scrape clean --format json` prints, in order.
-    PUBLIC_FIELDS = ("url", "canonical_url", "title", "description", "author", "date",
-                     "sitename", "language", "text", "word_count", "content_hash")
-
     def to_dict(self) -> dict[str, Any]:
+        """Every field, in declaration order: the JSON form of the record."""
         return dataclasses.asdict(self)
-
-    def public_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.PUBLIC_FIELDS}
 
 
 @dataclass

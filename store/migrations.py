@@ -63,7 +63,13 @@ def m001_articles_and_fetches(db: sqlite_utils.Database) -> None:
     db["fetches"].create_index(["article_id"])
 
 
-MIGRATIONS: list[Migration] = [m001_articles_and_fetches]
+def m002_article_dates_and_tags(db: sqlite_utils.Database) -> None:
+    """Article.date_modified (YYYY-MM-DD) and Article.tags (a JSON array of strings, as text)."""
+    db["articles"].add_column("date_modified", str)
+    db["articles"].add_column("tags", str)
+
+
+MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

@@ -86,3 +86,23 @@ def test_a_batch_of_bad_files_leaves_a_row_for_each(tmp_path):
     assert rows["latin1.html"]["outcome"] == "new" and rows["good.html"]["outcome"] == "new"
     assert all(r["error"] for n, r in rows.items() if n in ("empty.html", "noise.html",
                                                            "missing.html"))
+
+
+def test_a_page_that_takes_too_long_is_cut_off(monkeypatch):
+    import time
+
+    from cleaner import CleanConfig, stage
+
+    def slow_prune(html, trace=False):
+        while True:  # a runaway rule on a hostile page
+            time.sleep(0.01)
+
+    monkeypatch.setattr(stage, "prune", slow_prune)
+    started = time.monotonic()
+    result = Cleaner(CleanConfig(time_limit=0.3)).clean(page(b"<p>anything</p>"))
+    assert result.outcome == "clean.timeout" and "0.3 s" in result.error
+    assert time.monotonic() - started < 2  # a bound, not a benchmark
+    # The next page is cleaned normally: the timer was disarmed.
+    monkeypatch.undo()
+    body = f"<html><body><article><p>{PROSE}</p></article></body></html>".encode()
+    assert Cleaner(CleanConfig(time_limit=0.3)).clean(page(body)).outcome == "cleaned"

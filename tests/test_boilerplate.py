@@ -1,5 +1,8 @@
 """Post-pass and pre-pass rules on pages they were not written for."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from cleaner.boilerplate import is_caption, is_date_line, is_headline_like, is_prompt, post_pass
 from cleaner.prune import prune
 
@@ -158,3 +161,33 @@ def test_class_names_are_matched_as_tokens_whatever_their_case():
             f"</body></html>")
     out, _ = prune(html)
     assert "Boo" not in out and "Kept" in out
+
+
+_LINES = st.sampled_from([
+    *PROSE,
+    "Harbour dredging to begin in spring",
+    "Years of complaints",
+    "Sign up for our morning newsletter",
+    "Would you like to comment on this article?",
+    "© 2026 Coastal Media Group. All rights reserved.",
+    "Published 3 March 2026, 14:05",
+    "Boats wait for the tide at the harbour mouth. Photo: Jane Doe/Coastal Media",
+    "Council to review parking fees ...",
+    "harbour, dredging, fishing, regional government, low tide, spring works",
+    "Most Read",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_LINES, st.text(max_size=60)), max_size=25),
+       st.sampled_from([None, "Harbour dredging to begin in spring"]))
+def test_post_pass_properties(paragraphs, title):
+    out = post_pass(paragraphs, title=title, description=PROSE[0])
+    kept = out.kept
+    # The kept paragraphs are a subsequence of the input, and every other one has a reason.
+    it = iter(paragraphs)
+    assert all(any(k == p for p in it) for k in kept)
+    assert len(kept) + len(out.dropped) == len(paragraphs)
+    # Idempotent: nothing left to remove.
+    again = post_pass(kept, title=title, description=PROSE[0])
+    assert again.kept == kept

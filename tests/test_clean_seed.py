@@ -83,3 +83,19 @@ def test_every_drop_is_counted_with_its_reason():
     assert drops["post.prompt"] == 3
     assert drops["post.title"] == drops["post.description"] == 1
     assert drops["post.caption"] == drops["post.date_line"] == 1
+
+
+def test_falls_back_to_the_page_as_served_when_the_pruned_page_loses_the_text(monkeypatch):
+    from cleaner import stage
+    from cleaner.extract import extract as real_extract
+
+    def extract(html, url=None):
+        ex = real_extract(html, url)
+        if "<script>window.dataLayer" not in html:  # the pruned page has lost its scripts
+            ex.paragraphs = ex.paragraphs[:1]  # as if trafilatura chose a tiny block
+        return ex
+
+    monkeypatch.setattr(stage, "extract", extract)
+    result = Cleaner().clean(page_for("seed-same-container.html"))
+    assert result.drops.get("prune.fallback_to_raw") == 1
+    assert result.article.text.split("\n") == BODY

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import sqlite_utils
+
+from pipeline.records import Article
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -105,8 +108,11 @@ def test_clean_prints_the_record_as_json(site, fixtures_dir):
     proc = run("clean", url)
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
-    assert list(record) == ["url", "canonical_url", "title", "description", "author", "date",
-                            "sitename", "language", "text", "word_count", "content_hash"]
+    # Every Article field, under its own name, the promised ones in this order.
+    assert list(record) == [f.name for f in dataclasses.fields(Article)]
+    promised = ["url", "canonical_url", "title", "description", "author", "date", "sitename",
+                "language", "text", "word_count", "content_hash"]
+    assert [k for k in record if k in promised] == promised
     assert record["url"] == url
     assert record["title"] == TITLE and record["date"] == "2025-09-10"
     assert record["text"].count("Beyond the bonhomie") == 1
