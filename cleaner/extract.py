@@ -8,13 +8,21 @@ from the unpruned page and merged over trafilatura's values by `with_declared`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 import trafilatura
+from htmldate.extractors import extract_url_date
+from htmldate.settings import MIN_DATE
+from htmldate.utils import Extractor as DateOptions
 
 from .metadata import (PageMeta, absolute, day, local_day, merge, normalize_date,
                        page_metadata, parse_head)
 from .text import split_paragraphs
+
+
+_URL_DATE_OPTIONS = DateOptions(extensive=False, max=datetime(2100, 1, 1), min=MIN_DATE,
+                                original=True, format="%Y-%m-%d")
 
 
 @dataclass
@@ -83,12 +91,49 @@ def with_declared(ex: Extracted, head: Declared, base_url: str | None = None) ->
     return ex
 
 
-def extract(html: str, url: str | None = None) -> Extracted | None:
-    """Run trafilatura (metadata on, comments off, its fallbacks on); None when it finds nothing."""
+def url_day(url: str | None) -> str | None:
+    """The day a URL's path gives ("/2019/11/19/...", "/2025-09-10-story"), via htmldate."""
+    if not url:
+        return None
+    try:
+        return extract_url_date(url, _URL_DATE_OPTIONS)
+    except (ValueError, OverflowError):
+        return None
+
+
+def declared_enough(head: Declared, url: str | None) -> bool:
+    """Whether the page's own declarations settle title, date and author, so that
+    trafilatura's metadata pass (htmldate's search of the body is most of its cost, and its
+    byline search finds authors pages do not declare) can be skipped.
+
+    A date-time in UTC or without an offset only pins the day to within one either way; it
+    is enough only when the URL gives the day to settle it (see metadata.local_day).
+    """
+    meta = head.meta
+    if not (meta.title and meta.date and meta.author):
+        return False
+    if len(meta.date) > 10 and _utc_or_naive(meta.date):
+        return url_day(url) is not None
+    return True
+
+
+def _utc_or_naive(timestamp: str) -> bool:
+    try:
+        offset = datetime.fromisoformat(timestamp).utcoffset()
+    except ValueError:
+        return True
+    return offset in (None, timedelta(0))
+
+
+def extract(html: str, url: str | None = None, with_metadata: bool = True) -> Extracted | None:
+    """Run trafilatura (comments off, its fallbacks on); None when it finds nothing.
+
+    `with_metadata=False` skips trafilatura's metadata: the caller has the page's own.
+    """
     doc = trafilatura.bare_extraction(
         html,
         url=url,
-        with_metadata=True,
+        with_metadata=with_metadata,
         include_comments=False,
         include_tables=True,
         include_images=False,

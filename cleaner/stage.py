@@ -16,7 +16,7 @@ from pipeline.urls import canonicalize, same_site
 
 from .boilerplate import is_prompt, post_pass
 from .deadline import CleanTimeout, deadline
-from .extract import Extracted, declared, extract, with_declared
+from .extract import Extracted, declared, declared_enough, extract, url_day, with_declared
 from .prune import prune
 from .repeats import collapse_repeats
 from .text import content_hash, split_paragraphs, word_count
@@ -78,11 +78,15 @@ class Cleaner:
         else:
             pruned, report = prune(text)
             drops.update((f"prune.{k}", v) for k, v in report.removed.items())
-            ex = extract(pruned, url=url if url.startswith("http") else None)
+            web_url = url if url.startswith("http") else None
+            head = declared(text, base_url=web_url)
+            # trafilatura's metadata pass only where the page's declarations fall short.
+            own = declared_enough(head, web_url)
+            ex = extract(pruned, url=web_url, with_metadata=not own)
             if _missed_most(ex, report.paragraph_chars):
                 # trafilatura judged the pruned page differently (its fallbacks compare
                 # lengths): try the page as served and keep the fuller text.
-                raw = extract(text, url=url if url.startswith("http") else None)
+                raw = extract(text, url=web_url, with_metadata=not own)
                 if raw is not None and _chars(raw) > FALLBACK_GAIN * _chars(ex):
                     drops["prune.fallback_to_raw"] = 1
                     if ex is None:
@@ -91,8 +95,9 @@ class Cleaner:
                         ex.paragraphs = raw.paragraphs
             if ex is None:
                 return None
-            base_url = url if url.startswith("http") else None
-            ex = with_declared(ex, declared(text, base_url=base_url), base_url=base_url)
+            if own:
+                ex.date = url_day(web_url)  # what trafilatura would have read first
+            ex = with_declared(ex, head, base_url=web_url)
             captions = report.captions
         kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
         post = post_pass(kept, title=ex.title, description=ex.description, captions=captions)
