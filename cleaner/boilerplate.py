@@ -30,9 +30,32 @@ _DATE = re.compile(
     r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?)?",
     re.IGNORECASE,
 )
+# Day, month name, year in the languages of most of the pages we see: "22 de janeiro de
+# 2018", "3. März 2024", "10 septembre 2025", "10 de septiembre de 2025", "10 settembre 2025".
+_MONTH_NAMES = (
+    "janeiro|fevereiro|março|abril|maio|junho|julho|agosto|setembro|outubro|novembro|dezembro"
+    "|enero|febrero|marzo|mayo|junio|julio|septiembre|setiembre|octubre|noviembre|diciembre"
+    "|janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|décembre"
+    "|januar|jänner|februar|märz|juni|juli|oktober|dezember"
+    "|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre|dicembre"
+    "|januari|februari|maart|mei|augustus"
+)
+_WRITTEN_DATE = re.compile(
+    rf"\b\d{{1,2}}\.?º? (?:de )?(?:{_MONTH_NAMES}) (?:de )?\d{{4}}\b", re.IGNORECASE)
+_WEEKDAY = re.compile(
+    r"\b(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day|montag|dienstag|mittwoch|donnerstag"
+    r"|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    r"|lunes|martes|miércoles|jueves|viernes|sábado|domingo|lunedì|martedì|mercoledì"
+    r"|giovedì|venerdì|sabato|(?:segunda|terça|quarta|quinta|sexta)(?:-feira)?)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b(?:at|às|as|à|a las|alle|um|om|à)?\s*\d{1,2}[:.h]\d{2}(?::\d{2})?"
+    r"\s*(?:[ap]\.?m\.?|uhr|h|hrs)?(?:\s+[A-Z]{2,4}\b)?", re.IGNORECASE)
 _DATE_LABEL = re.compile(
     r"^(?:date|dated|published|posted|updated|last updated|modified|on|am|le|el|il|"
-    r"veröffentlicht|publié|publicado|pubblicato)?\s*:?\s*$",
+    r"veröffentlicht|publié|publicado|pubblicato|aktualisiert|mis à jour|actualizado)?"
+    r"\s*:?\s*$",
     re.IGNORECASE,
 )
 _LABELLED_TIME = re.compile(
@@ -54,7 +77,10 @@ _CTA_START = re.compile(
     r"|already (?:a )?(?:subscriber|registered|have an account)|become a (?:member|subscriber)"
     r"|get (?:the|our) (?:latest|newsletter|app)|don'?t miss|please (?:read|log|sign|login))\b"
     # Teaser labels: "SEE MORE: ...", "READ MORE: ...", "RELATED: ...", "WATCH: ...".
-    r"|^(?:see|read|watch|listen|related|more)(?: more| also)?\s*:",
+    r"|^(?:see|read|watch|listen|related|more)(?: more| also)?\s*:"
+    r"|^get access\b|^use (?:the )?code\b"
+    # A linked teaser tagged with its kind: "Storm hits coast [VIDEO]", "... [PICS]|".
+    r"|\[[A-Z][A-Z ]{2,}\]\W*$",
     re.IGNORECASE,
 )
 _CTA_ANYWHERE = re.compile(
@@ -63,13 +89,22 @@ _CTA_ANYWHERE = re.compile(
     r"|sign up (?:for|to|now)|(?:sign|log) in (?:to|now)|create an account|free trial"
     r"|subscribers? only|paywall|terms of (?:use|service)|privacy policy|cookie policy"
     r"|click here|follow us|follow @\w+|delivered (?:to|through) your|for as little as"
-    r"|order reprints|print (?:this )?article|try again later)\b",
+    r"|order reprints|print (?:this )?article|try again later"
+    r"|(?:listen|watch|read|sign up|click|tap) (?:back )?here|letters? to the editor"
+    r"|(?:we'?d|we would) (?:like|love) to hear)\b",
     re.IGNORECASE,
 )
 # Prose can mention newsletters or paywalls; a prompt speaks to the reader...
 _READER = re.compile(r"\b(?:you|your|our|us|please|now|today)\b", re.IGNORECASE)
 # ... and is not a quotation or reported speech.
 _REPORTED = re.compile(r"[“”\"«»„]|\b(?:said|says|told|according to)\b", re.IGNORECASE)
+# Follow-us lines ("Follow Newsbeat on Instagram, Facebook and YouTube") and contact lines
+# ("Have a tip? Jane Doe may be reached at jdoe@example.com"): prompts without "you".
+_SOCIAL = re.compile(
+    r"\bfollow\b.{0,80}\bon (?:twitter|facebook|instagram|youtube|linkedin|tiktok|x)\b"
+    r"|\b(?:reached|write to|contact|email|e-mail|tips?)\b.{0,80}\b[\w.+-]+@[\w-]+\.[\w.]+",
+    re.IGNORECASE,
+)
 # Legal lines of the publisher, wherever the sentence starts.
 _LEGAL = re.compile(
     r"\b(?:all rights reserved|personal,? non-?commercial use|subscriber agreement"
@@ -122,8 +157,9 @@ def is_date_line(text: str) -> bool:
         return False
     if _LABELLED_TIME.match(text):
         return True
-    if _DATE.search(text):
-        rest = _DATE.sub(" ", text)
+    if _DATE.search(text) or _WRITTEN_DATE.search(text):
+        rest = _WRITTEN_DATE.sub(" ", _DATE.sub(" ", text))
+        rest = _TIME.sub(" ", _WEEKDAY.sub(" ", rest))
         rest = re.sub(r"[|·•,\-–—()\[\]]", " ", rest).strip()
         if _DATE_LABEL.match(rest) or word_count(rest) == 0:
             return True
@@ -152,6 +188,8 @@ def is_prompt(text: str) -> bool:
     if n == 0 or n > CTA_MAX_WORDS:
         return False
     if _CTA_START.search(text):
+        return True
+    if _SOCIAL.search(text) and n <= PROMPT_MAX_WORDS:
         return True
     return (n <= PROMPT_MAX_WORDS and bool(_CTA_ANYWHERE.search(text))
             and bool(_READER.search(text)) and not _REPORTED.search(text))
@@ -234,6 +272,8 @@ def post_pass(
             reason = "caption"
         elif is_prompt(text):
             reason = "prompt"
+        elif _LEGAL.search(text) and word_count(text) <= FOOTER_MAX_WORDS:
+            reason = "legal"
         previous = reason
         entries.append((text, reason))
         if reason:

@@ -120,9 +120,29 @@ def test_promos_go_but_reported_speech_about_them_stays():
     ]
     for text in promos:
         assert is_prompt(text), text
+    promos += [
+        "Harbour closes for a week as storm approaches [VIDEO]",
+        "Follow Coastal News on Instagram, Facebook and YouTube.",
+        "Have a tip? Jane Doe may be reached at jdoe@example.com.",
+        "The Tide is committed to publishing letters to the editor. We’d like to hear what "
+        "you think.",
+    ]
+    for text in promos[-4:]:
+        assert is_prompt(text), text
     quoted = "“You can sign up for the newsletter now,” the harbour master said of the scheme."
     assert not is_prompt(quoted)
     assert post_pass([PROSE[0], *promos, PROSE[1]]).kept == [PROSE[0], PROSE[1]]
+
+
+def test_legal_lines_go_wherever_they_stand():
+    legal = "This copy is for your personal, non-commercial use only."
+    out = post_pass([PROSE[0], legal, PROSE[1], PROSE[2]])
+    assert out.kept == [PROSE[0], PROSE[1], PROSE[2]] and out.reasons() == {"legal": 1}
+
+
+def test_a_list_of_sources_at_the_end_stays():
+    sources = ["Sources:", "https://example.org/report-2025.pdf", "https://example.com/data"]
+    assert post_pass([*PROSE, *sources]).kept == [*PROSE, *sources]
 
 
 def test_legal_lines_and_keyword_lines_close_the_article():
@@ -138,7 +158,8 @@ def test_legal_lines_and_keyword_lines_close_the_article():
 
 def test_date_lines_in_several_forms():
     for line in ("Updated at 1:23 p.m.", "22/01/2018 às 0:13", "3. März 2024, 14:05 Uhr",
-                 "Published: 2026-03-03"):
+                 "Published: 2026-03-03", "segunda-feira, 22 de janeiro de 2018 às 0:13",
+                 "mardi 10 septembre 2025 à 14h05", "Actualizado: 10 de septiembre de 2025"):
         assert is_date_line(line), line
     for line in ("He was 22 in 2018.", "Sales rose 5% in 2018 and 2019 across the region."):
         assert not is_date_line(line), line
