@@ -61,6 +61,7 @@ from htmldate.extractors import try_date_expr
 from selectolax.lexbor import LexborHTMLParser
 
 HEAD_LIMIT = 500_000  # characters searched for the end of <head> (inline CSS can be large)
+NO_HEAD_LIMIT = 20_000  # characters parsed as the head of a page that marks no head at all
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
 _EARLIEST = datetime(1990, 1, 1)
 _LD_SELECTOR = 'script[type="application/ld+json" i]'
@@ -107,7 +108,11 @@ _FIELDS = tuple(f.name for f in dataclasses.fields(PageMeta))
 def parse_head(html: str) -> tuple[LexborHTMLParser, int]:
     """The page's <head> parsed alone, and where the parsed part ends in `html`."""
     end = html.find("</head>", 0, HEAD_LIMIT)
-    cut = end + 7 if end >= 0 else HEAD_LIMIT
+    if end >= 0:
+        cut = end + 7
+    else:  # no </head>: the head ends where <body> starts, or is small
+        body = html.find("<body", 0, HEAD_LIMIT)
+        cut = body if body >= 0 else NO_HEAD_LIMIT
     return LexborHTMLParser(html[:cut]), cut
 
 

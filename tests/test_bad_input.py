@@ -106,3 +106,13 @@ def test_a_page_that_takes_too_long_is_cut_off(monkeypatch):
     monkeypatch.undo()
     body = f"<html><body><article><p>{PROSE}</p></article></body></html>".encode()
     assert Cleaner(CleanConfig(time_limit=0.3)).clean(page(body)).outcome == "cleaned"
+
+
+def test_twenty_megabytes_of_nested_divs_give_a_clear_result():
+    import time
+
+    html = "<html><body>" + "<div>" * 2_000_000 + "deep" + "</div>" * 2_000_000 + "</body></html>"
+    started = time.monotonic()
+    result = Cleaner().clean(page(html.encode()))
+    assert result.outcome == "clean.no_content" and result.error
+    assert time.monotonic() - started < 5  # far inside the 10 s per-page bound
