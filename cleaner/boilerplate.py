@@ -284,6 +284,15 @@ def post_pass(
     return result
 
 
+def _is_keyword_line(entries: list[tuple[str, str | None]], i: int) -> bool:
+    """A tag list closing the page, or under a one- or two-word label ("Tags", "Themen");
+    elsewhere a comma list is as likely the article's own (a cast, a list of ingredients)."""
+    if not is_tag_list(entries[i][0]):
+        return False
+    last = all(reason is not None for _, reason in entries[i + 1 :])
+    return last or (i > 0 and 0 < word_count(entries[i - 1][0]) <= 2)
+
+
 def _is_truncated_title(text: str) -> bool:
     return (text.rstrip(_CLOSERS + " ").endswith(("...", "…"))
             and word_count(text) <= HEADLINE_MAX_WORDS)
@@ -310,7 +319,7 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
         text, reason = entries[k - 1]
         if reason == "prompt" or (reason is None and _is_truncated_title(text)):
             cut, streak, block = k - 1, 0, True
-        elif reason is None and (is_footer(text) or is_tag_list(text)):
+        elif reason is None and (is_footer(text) or _is_keyword_line(entries, k - 1)):
             cut, streak = k - 1, 0
         elif reason is None and is_headline_like(text):
             streak += 1
