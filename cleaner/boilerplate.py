@@ -284,13 +284,18 @@ def post_pass(
     return result
 
 
-def _is_keyword_line(entries: list[tuple[str, str | None]], i: int) -> bool:
+def _is_keyword_line(entries: list[tuple[str, str | None]], i: int, cut: int) -> bool:
     """A tag list closing the page, or under a one- or two-word label ("Tags", "Themen");
-    elsewhere a comma list is as likely the article's own (a cast, a list of ingredients)."""
+    elsewhere a comma list is as likely the article's own (a cast, a list of ingredients).
+
+    Lines already dropped, or cut from `cut` on, do not count: the rule must read the same
+    on its own output."""
     if not is_tag_list(entries[i][0]):
         return False
-    last = all(reason is not None for _, reason in entries[i + 1 :])
-    return last or (i > 0 and 0 < word_count(entries[i - 1][0]) <= 2)
+    if all(reason is not None for _, reason in entries[i + 1 : cut]):
+        return True
+    label = next((text for text, reason in reversed(entries[:i]) if reason is None), "")
+    return 0 < word_count(label) <= 2
 
 
 def _is_truncated_title(text: str) -> bool:
@@ -319,7 +324,7 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
         text, reason = entries[k - 1]
         if reason == "prompt" or (reason is None and _is_truncated_title(text)):
             cut, streak, block = k - 1, 0, True
-        elif reason is None and (is_footer(text) or _is_keyword_line(entries, k - 1)):
+        elif reason is None and (is_footer(text) or _is_keyword_line(entries, k - 1, cut)):
             cut, streak = k - 1, 0
         elif reason is None and is_headline_like(text):
             streak += 1
