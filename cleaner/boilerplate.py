@@ -128,6 +128,7 @@ FOOTER_MAX_WORDS = 60
 MIN_TAGS = 5
 HEADLINE_MAX_WORDS = 20
 MAX_WEAK_STREAK = 8
+BYLINE_EXTRA_WORDS = 5  # words around the author's name in a byline ("By", "Staff Writer")
 
 
 @dataclass
@@ -240,9 +241,11 @@ def post_pass(
     title: str | None = None,
     description: str | None = None,
     captions: Iterable[str] = (),
+    author: str | None = None,
 ) -> PostPass:
     """Drop metadata lines, prompts and the non-article tail from a page's paragraphs."""
     caption_keys = {fold(c) for c in captions} - {""}
+    author_keys = [k for k in (fold(a) for a in (author or "").split(";")) if k]
     title_key = fold(title) if title else ""
     description_key = fold(description) if description else ""
     result = PostPass(kept=[])
@@ -274,6 +277,8 @@ def post_pass(
             reason = "prompt"
         elif _LEGAL.search(text) and word_count(text) <= FOOTER_MAX_WORDS:
             reason = "legal"
+        elif author_keys and _is_byline(key, author_keys):
+            reason = "byline"
         previous = reason
         entries.append((text, reason))
         if reason:
@@ -282,6 +287,19 @@ def post_pass(
             lead = False
     result.kept = _trim_tail(entries, result)
     return result
+
+
+def _is_byline(key: str, author_keys: list[str]) -> bool:
+    """A short line made of the author's name and a few words around it ("By Jane Doe",
+    "Jane Doe, Reuters", "Words: Jane Doe | Photos: John Roe")."""
+    words = len(key.split())
+    named = [a for a in author_keys if f" {a} " in f" {key} "]
+    if not named:
+        return False
+    name_words = sum(len(a.split()) for a in named)
+    # A one-word name ("Agencies", a username) is a byline only almost on its own.
+    extra = BYLINE_EXTRA_WORDS if name_words > 1 else 1
+    return words <= name_words + extra
 
 
 def _is_keyword_line(entries: list[tuple[str, str | None]], i: int, cut: int) -> bool:

@@ -100,7 +100,8 @@ class Cleaner:
             ex = with_declared(ex, head, base_url=web_url)
             captions = report.captions
         kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
-        post = post_pass(kept, title=ex.title, description=ex.description, captions=captions)
+        post = post_pass(kept, title=ex.title, description=ex.description, captions=captions,
+                         author=ex.author)
         if repeated:
             drops["repeat"] = repeated
         drops.update((f"post.{k}", v) for k, v in post.reasons().items())

@@ -212,3 +212,14 @@ def test_post_pass_properties(paragraphs, title):
     # Idempotent: nothing left to remove.
     again = post_pass(kept, title=title, description=PROSE[0])
     assert again.kept == kept
+
+
+def test_bylines_repeating_the_author_go():
+    for line in ("By Jane Doe", "Jane Doe, Coastal News staff writer", "Von Jane Doe"):
+        out = post_pass([line, *PROSE], author="Jane Doe; John Roe")
+        assert out.kept == PROSE and out.reasons() == {"byline": 1}, line
+    # Prose that names the author is prose; a one-word author matches only a bare byline.
+    named = "Jane Doe, who has covered the harbour for a decade, said dredging was overdue."
+    assert post_pass([named, *PROSE], author="Jane Doe").kept == [named, *PROSE]
+    assert post_pass(["Read the harbour report", *PROSE], author="Read").kept[0] == (
+        "Read the harbour report")
