@@ -114,6 +114,12 @@ _LEGAL = re.compile(
 )
 # A line of keywords: "stock car 2018, stock car brasil, interlagos, ..." with no sentence.
 _TAG_ITEM = re.compile(r"^[^.!?;:]{1,40}$")
+_KEYWORD_LABEL = re.compile(
+    r"^(?:tags?|keywords?|topics?|filed under|categor(?:y|ies)|themen|schlagw(?:ö|o)rte?"
+    r"|stichw(?:ö|o)rte?|étiquettes|mots[- ]cl[ée]s|etiquetas|temas|palavras[- ]chave"
+    r"|argomenti|trefwoorden)\s*:?$",
+    re.IGNORECASE,
+)
 _FOOTER_START = re.compile(
     r"^(?:©|\(c\)|copyright\b|all rights reserved|published by\b|distributed by\b"
     r"|registered (?:in|office)\b|company (?:no|number|registration)\b|terms (?:of|&|and)\b"
@@ -303,7 +309,7 @@ def _is_byline(key: str, author_keys: list[str]) -> bool:
 
 
 def _is_keyword_line(entries: list[tuple[str, str | None]], i: int, cut: int) -> bool:
-    """A tag list closing the page, or under a one- or two-word label ("Tags", "Themen");
+    """A tag list closing the page, or under a label that says so ("Tags", "Themen");
     elsewhere a comma list is as likely the article's own (a cast, a list of ingredients).
 
     Lines already dropped, or cut from `cut` on, do not count: the rule must read the same
@@ -313,7 +319,7 @@ def _is_keyword_line(entries: list[tuple[str, str | None]], i: int, cut: int) ->
     if all(reason is not None for _, reason in entries[i + 1 : cut]):
         return True
     label = next((text for text, reason in reversed(entries[:i]) if reason is None), "")
-    return 0 < word_count(label) <= 2
+    return bool(_KEYWORD_LABEL.match(label))
 
 
 def _is_truncated_title(text: str) -> bool:

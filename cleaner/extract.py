@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 import trafilatura
+from trafilatura.settings import set_date_params
 from htmldate.extractors import extract_url_date
 from htmldate.settings import MIN_DATE
 from htmldate.utils import Extractor as DateOptions
@@ -125,15 +126,19 @@ def _utc_or_naive(timestamp: str) -> bool:
     return offset in (None, timedelta(0))
 
 
-def extract(html: str, url: str | None = None, with_metadata: bool = True) -> Extracted | None:
+def extract(html: str, url: str | None = None, with_metadata: bool = True,
+            search_dates: bool = True) -> Extracted | None:
     """Run trafilatura (comments off, its fallbacks on); None when it finds nothing.
 
     `with_metadata=False` skips trafilatura's metadata: the caller has the page's own.
+    `search_dates=False` keeps htmldate to its quick look (meta, <time>, URL) instead of
+    searching the text, for a page that declares its date and needs only its day settled.
     """
     doc = trafilatura.bare_extraction(
         html,
         url=url,
         with_metadata=with_metadata,
+        date_extraction_params=set_date_params(search_dates),
         include_comments=False,
         include_tables=True,
         include_images=False,

@@ -82,11 +82,12 @@ class Cleaner:
             head = declared(text, base_url=web_url)
             # trafilatura's metadata pass only where the page's declarations fall short.
             own = declared_enough(head, web_url)
-            ex = extract(pruned, url=web_url, with_metadata=not own)
+            search = head.meta.date is None  # htmldate's full search only without a declared date
+            ex = extract(pruned, url=web_url, with_metadata=not own, search_dates=search)
             if _missed_most(ex, report.paragraph_chars):
                 # trafilatura judged the pruned page differently (its fallbacks compare
                 # lengths): try the page as served and keep the fuller text.
-                raw = extract(text, url=web_url, with_metadata=not own)
+                raw = extract(text, url=web_url, with_metadata=not own, search_dates=search)
                 if raw is not None and _chars(raw) > FALLBACK_GAIN * _chars(ex):
                     drops["prune.fallback_to_raw"] = 1
                     if ex is None:

@@ -89,8 +89,8 @@ def test_falls_back_to_the_page_as_served_when_the_pruned_page_loses_the_text(mo
     from cleaner import stage
     from cleaner.extract import extract as real_extract
 
-    def extract(html, url=None, with_metadata=True):
-        ex = real_extract(html, url, with_metadata)
+    def extract(html, url=None, **options):
+        ex = real_extract(html, url, **options)
         if "<script>window.dataLayer" not in html:  # the pruned page has lost its scripts
             ex.paragraphs = ex.paragraphs[:1]  # as if trafilatura chose a tiny block
         return ex
