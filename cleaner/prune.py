@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-NEVER_TEXT = ("script", "style", "noscript", "template", "iframe", "svg", "canvas", "object",
-              "embed", "button", "select", "input", "textarea", "label")
+CODE = ("script", "style", "template", "iframe", "svg", "canvas", "object", "embed", "button",
+        "select", "input", "textarea", "label")
 LANDMARKS = ("nav", "aside", "footer", "form", "dialog")
 HIDDEN = ('[hidden]', '[aria-hidden="true"]', '[style*="display:none"]',
           '[style*="display: none"]', '[style*="visibility:hidden"]',
@@ -144,6 +144,7 @@ class _Guard:
         self.by_paragraphs = sizes.root[_Sizes.PARA] >= MIN_PARAGRAPH_TEXT
         self.index = _Sizes.PARA if self.by_paragraphs else _Sizes.TEXT
         self.total = sizes.root[self.index]
+        self.removed_para = 0
 
     def _measure(self, node: LexborNode) -> int:
         return self.sizes.of(node)[self.index]
@@ -156,6 +157,7 @@ class _Guard:
     def removed(self, node: LexborNode) -> None:
         """Keep the total current: "most of the text" means most of what is left."""
         self.total -= self._measure(node)
+        self.removed_para += self.sizes.of(node)[_Sizes.PARA]
 
 
 def _attached(node: LexborNode) -> bool:
@@ -273,21 +275,25 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
             node.remove()
             report.count(reason)
 
-    # Two measurements per page (each a pass over the tree): one for the structural rules,
-    # one after them, when scripts no longer count as text around links.
-    guard = _Guard(_Sizes(tree))
-    # JSON-LD stays: it is metadata (date, author, headline) that trafilatura reads.
-    remove([n for n in tree.css(", ".join(NEVER_TEXT))
-            if (n.attributes.get("type") or "").lower() != "application/ld+json"], "non_text",
-           guard)
+    # Code and controls go first, unmeasured: they hold no prose, and once they are gone one
+    # measuring pass (the costly part) serves every rule. JSON-LD stays: it is metadata
+    # (date, author, headline) that trafilatura reads.
+    for node in tree.css(", ".join(CODE)):
+        if (node.attributes.get("type") or "").lower() != "application/ld+json" \
+                and _attached(node):
+            node.remove()
+            report.count("non_text")
+    sizes = _Sizes(tree)
+    guard = _Guard(sizes)
+    remove(tree.css("noscript"), "non_text", guard)  # some sites keep the article in one
     remove(tree.css(", ".join(HIDDEN)), "hidden", guard)
     remove(tree.css(", ".join(LANDMARKS + ROLES)), "landmark", guard)
     if tree.body is not None:
         remove([n for n in tree.body.css(_NAME_SELECTOR) if _boilerplate_name(n)],
                "boilerplate_name", guard)
-    sizes = _Sizes(tree)
-    guard = _Guard(sizes)
-    report.paragraph_chars = sizes.root[_Sizes.PARA]
+    report.paragraph_chars = sizes.root[_Sizes.PARA] - guard.removed_para
+    # The link rules read the same measurements: a removed block only lowers the sizes of
+    # its ancestors, which are larger than the small link blocks these rules look for.
     lists = _link_lists(tree, sizes)
     labels = []
     for lst in lists:
@@ -298,8 +304,6 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
             labels.append(prev)
     remove(labels, "link_list_label", guard)
     remove(lists, "link_list", guard)
-    # Runs are found after the lists are gone, with the sizes measured before: a removed
-    # list only lowers the sizes of its ancestors, which are not link blocks anyway.
     runs = _link_runs(tree, sizes)
     remove([node for run in runs for node in run], "link_run", guard)
     return tree.html or "", report
