@@ -8,7 +8,7 @@ from the unpruned page and merged over trafilatura's values by `with_declared`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from urllib.parse import urljoin
 
 import trafilatura
@@ -102,28 +102,17 @@ def url_day(url: str | None) -> str | None:
         return None
 
 
-def declared_enough(head: Declared, url: str | None) -> bool:
+def declared_enough(head: Declared) -> bool:
     """Whether the page's own declarations settle title, date and author, so that
     trafilatura's metadata pass (htmldate's search of the body is most of its cost, and its
     byline search finds authors pages do not declare) can be skipped.
 
-    A date-time in UTC or without an offset only pins the day to within one either way; it
-    is enough only when the URL gives the day to settle it (see metadata.local_day).
+    A UTC date-time is then settled by the URL's day alone (metadata.local_day): on the 1,028
+    benchmark pages, asking trafilatura as well changed the day of 11 of 285 such pages, about
+    half of them for the worse, at the cost of its whole metadata pass on all 285.
     """
     meta = head.meta
-    if not (meta.title and meta.date and meta.author):
-        return False
-    if len(meta.date) > 10 and _utc_or_naive(meta.date):
-        return url_day(url) is not None
-    return True
-
-
-def _utc_or_naive(timestamp: str) -> bool:
-    try:
-        offset = datetime.fromisoformat(timestamp).utcoffset()
-    except ValueError:
-        return True
-    return offset in (None, timedelta(0))
+    return bool(meta.title and meta.date and meta.author)
 
 
 def extract(html: str, url: str | None = None, with_metadata: bool = True,

@@ -81,7 +81,7 @@ class Cleaner:
             web_url = url if url.startswith("http") else None
             head = declared(text, base_url=web_url)
             # trafilatura's metadata pass only where the page's declarations fall short.
-            own = declared_enough(head, web_url)
+            own = declared_enough(head)
             search = head.meta.date is None  # htmldate's full search only without a declared date
             ex = extract(pruned, url=web_url, with_metadata=not own, search_dates=search)
             if _missed_most(ex, report.paragraph_chars):

@@ -44,8 +44,9 @@ def word_count(text: str) -> int:
 
 def fold(text: str) -> str:
     """Comparison key: case, quotes, dashes, punctuation and whitespace folded away."""
-    text = unicodedata.normalize("NFKC", text).translate(_FOLD).casefold()
-    return " ".join(_WORD.findall(text))
+    if not text.isascii():  # ASCII needs neither (and most paragraphs are ASCII)
+        text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    return " ".join(_WORD.findall(text.casefold()))
 
 
 def content_hash(text: str) -> str:
