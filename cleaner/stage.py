@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 FALLBACK_MIN_CHARS = 1000
 FALLBACK_COVERAGE = 0.4
 FALLBACK_GAIN = 1.5
+# A pruned page with this much <p> text left is extracted with trafilatura's recall focus:
+# its own result is then long enough that trafilatura skips the readability comparison (the
+# slow part), and what recall lets through is the post-pass's to remove. Measured on both
+# shared benchmarks: same F1 on each (0.972, 0.924), median time 1.20x -> 1.07x trafilatura's.
+RECALL_FOCUS_CHARS = 6000
 
 
 @dataclass(frozen=True)
@@ -82,12 +87,15 @@ class Cleaner:
             head = declared(text, base_url=web_url)
             # trafilatura's metadata pass only where the page's declarations fall short.
             own = declared_enough(head)
-            search = head.meta.date is None  # htmldate's full search only without a declared date
-            ex = extract(pruned, url=web_url, with_metadata=not own, search_dates=search)
+            options = dict(with_metadata=not own,
+                           # htmldate's full search only for a page that declares no date
+                           search_dates=head.meta.date is None,
+                           favor_recall=report.paragraph_chars > RECALL_FOCUS_CHARS)
+            ex = extract(pruned, url=web_url, **options)
             if _missed_most(ex, report.paragraph_chars):
                 # trafilatura judged the pruned page differently (its fallbacks compare
                 # lengths): try the page as served and keep the fuller text.
-                raw = extract(text, url=web_url, with_metadata=not own, search_dates=search)
+                raw = extract(text, url=web_url, **options)
                 if raw is not None and _chars(raw) > FALLBACK_GAIN * _chars(ex):
                     drops["prune.fallback_to_raw"] = 1
                     if ex is None:
