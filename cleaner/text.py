@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 _SPACE = re.compile(r"[^\S\n]+")  # whitespace other than newlines
 _WORD = re.compile(r"\w+")
@@ -37,11 +38,15 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+# The cleaner's rules ask for the words and the key of the same paragraph many times over;
+# these are pure functions, so a small bounded memo changes nothing but the time.
+@lru_cache(maxsize=4096)
 def word_count(text: str) -> int:
     """Words in `text`; in Chinese and Japanese, characters (which is how they are counted)."""
     return len(_COUNTED.findall(text))
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Comparison key: case, quotes, dashes, punctuation and whitespace folded away."""
     if not text.isascii():  # ASCII needs neither (and most paragraphs are ASCII)
