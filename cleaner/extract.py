@@ -12,15 +12,22 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 import trafilatura
-from trafilatura.settings import set_date_params
 from htmldate.extractors import extract_url_date
 from htmldate.settings import MIN_DATE
 from htmldate.utils import Extractor as DateOptions
+from trafilatura.settings import set_date_params
 
-from .metadata import (PageMeta, absolute, day, local_day, merge, normalize_date,
-                       page_metadata, parse_head)
+from .metadata import (
+    PageMeta,
+    absolute,
+    day,
+    local_day,
+    merge,
+    normalize_date,
+    page_metadata,
+    parse_head,
+)
 from .text import split_paragraphs
-
 
 _URL_DATE_OPTIONS = DateOptions(extensive=False, max=datetime(2100, 1, 1), min=MIN_DATE,
                                 original=True, format="%Y-%m-%d")

@@ -16,7 +16,14 @@ from pipeline.urls import canonicalize, same_site
 
 from .boilerplate import is_prompt, post_pass
 from .deadline import CleanTimeout, deadline
-from .extract import Extracted, declared, declared_enough, extract, url_day, with_declared
+from .extract import (
+    Extracted,
+    declared,
+    declared_enough,
+    extract,
+    url_day,
+    with_declared,
+)
 from .prune import prune
 from .repeats import collapse_repeats
 from .text import content_hash, split_paragraphs, word_count

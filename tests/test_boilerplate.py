@@ -3,7 +3,13 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.boilerplate import is_caption, is_date_line, is_headline_like, is_prompt, post_pass
+from cleaner.boilerplate import (
+    is_caption,
+    is_date_line,
+    is_headline_like,
+    is_prompt,
+    post_pass,
+)
 from cleaner.prune import prune
 
 PROSE = [

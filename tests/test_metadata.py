@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 
 from cleaner import Cleaner
 from cleaner.extract import Extracted, declared, with_declared
-from cleaner.metadata import (PageMeta, clean_tags, from_json_ld, local_day, merge,
-                              normalize_date, page_metadata, strip_site_suffix)
+from cleaner.metadata import (
+    PageMeta,
+    clean_tags,
+    from_json_ld,
+    local_day,
+    merge,
+    normalize_date,
+    page_metadata,
+    strip_site_suffix,
+)
 from pipeline.records import Article, Page, Result
 from store import Store
 from store.migrations import m001_articles_and_fetches, migrate
