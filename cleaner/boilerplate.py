@@ -14,11 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 
-from htmldate.extractors import try_date_expr
-
-from .text import fold, word_count
+from .text import fold, printed_date, word_count
 
 # A date in the forms publishers print: 2025-09-10, 10/09/2025, 10 September 2025, Sep 10, 2025.
 _MONTHS = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
@@ -171,17 +168,8 @@ def is_date_line(text: str) -> bool:
         if _DATE_LABEL.match(rest) or word_count(rest) == 0:
             return True
     if len(_NUMBER.findall(text)) >= 2 and not text.rstrip().endswith((".", "!", "?")):
-        return _printed_date(text) is not None
+        return printed_date(text, extensive=False) is not None
     return False
-
-
-def _printed_date(text: str) -> str | None:
-    latest = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(days=1)
-    try:
-        # Not the extensive search: it falls back to dateparser, which costs milliseconds a line.
-        return try_date_expr(text, "%Y-%m-%d", False, datetime(1990, 1, 1), latest)
-    except (ValueError, OverflowError):
-        return None
 
 
 def is_caption(text: str) -> bool:

@@ -57,13 +57,14 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from htmldate.extractors import try_date_expr
 from selectolax.lexbor import LexborHTMLParser
+
+from .text import EARLIEST_DATE, printed_date
 
 HEAD_LIMIT = 500_000  # characters searched for the end of <head> (inline CSS can be large)
 NO_HEAD_LIMIT = 20_000  # characters parsed as the head of a page that marks no head at all
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
-_EARLIEST = datetime(1990, 1, 1)
+_EARLIEST = EARLIEST_DATE
 _LD_SELECTOR = 'script[type="application/ld+json" i]'
 _LD_TYPE = re.compile(r"""\btype\s*=\s*["']?\s*application/ld\+json""", re.IGNORECASE)
 _SCRIPT_END = re.compile(r"</script", re.IGNORECASE)
@@ -445,10 +446,7 @@ def normalize_date(value: Any) -> str | None:
         except (TypeError, ValueError, IndexError):
             parsed = None
     if parsed is None:
-        try:
-            return try_date_expr(text, "%Y-%m-%d", True, _EARLIEST, latest)
-        except (ValueError, OverflowError):
-            return None
+        return printed_date(text)
     naive = parsed if not isinstance(parsed, datetime) else parsed.replace(tzinfo=None)
     if isinstance(naive, datetime):
         if not _EARLIEST <= naive <= latest:

@@ -26,8 +26,8 @@ from .extract import (
 )
 from .prune import prune
 from .repeats import collapse_repeats
-from .text import content_hash, split_paragraphs, word_count
-from .text_dump import find_headline, parse_date
+from .text import content_hash, printed_date, split_paragraphs, word_count
+from .text_dump import find_headline
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ class Cleaner:
             title=ex.title,
             description=ex.description,
             author=ex.author,
-            date=ex.date or parse_date(post.date_line),
+            date=ex.date or printed_date(post.date_line),
             date_modified=ex.date_modified,
             sitename=ex.sitename,
             language=ex.language,

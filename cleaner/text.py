@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+
+from htmldate.extractors import try_date_expr
+
+EARLIEST_DATE = datetime(1990, 1, 1)  # older "dates" on news pages are misreadings
 
 _SPACE = re.compile(r"[^\S\n]+")  # whitespace other than newlines
 _WORD = re.compile(r"\w+")
@@ -57,3 +62,19 @@ def fold(text: str) -> str:
 def content_hash(text: str) -> str:
     """Hash of the folded body: the same story with other whitespace or quotes hashes the same."""
     return hashlib.blake2b(fold(text).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def printed_date(text: str | None, extensive: bool = True) -> str | None:
+    """ISO day (YYYY-MM-DD) of a date as printed ("10 September 2025", "3. März 2024"), read
+    by htmldate; None when there is none between 1990 and tomorrow.
+
+    `extensive=False` keeps to htmldate's patterns: the extensive search falls back to
+    dateparser, which costs milliseconds a call.
+    """
+    if not text:
+        return None
+    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
+    try:
+        return try_date_expr(text, "%Y-%m-%d", extensive, EARLIEST_DATE, latest)
+    except (ValueError, OverflowError):
+        return None

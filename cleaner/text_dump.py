@@ -7,26 +7,10 @@ standfirst (the body again under the headline); otherwise a short first line fol
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-from htmldate.extractors import try_date_expr
-
 from .boilerplate import is_headline_like
 from .text import fold, word_count
 
 STANDFIRST_MAX_WORDS = 45
-_EARLIEST = datetime(1990, 1, 1)
-
-
-def parse_date(text: str | None) -> str | None:
-    """ISO date (YYYY-MM-DD) from a printed date such as '10 September 2025', via htmldate."""
-    if not text:
-        return None
-    latest = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=1)
-    try:
-        return try_date_expr(text, "%Y-%m-%d", True, _EARLIEST, latest)
-    except (ValueError, OverflowError):
-        return None
 
 
 def _second_copy_start(paragraphs: list[str]) -> int | None:
