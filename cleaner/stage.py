@@ -84,37 +84,13 @@ class Cleaner:
     def _clean(self, page: Page, drops: dict[str, int]) -> Article | None:
         text = page.body.decode(page.encoding or "utf-8", errors="replace")
         url = page.origin_url or page.final_url or page.url
+        captions: list[str] = []
         if page.content_type == "text/plain":
             ex = _from_text(text)
-            captions: list[str] = []
         else:
-            pruned, report = prune(text)
-            drops.update((f"prune.{k}", v) for k, v in report.removed.items())
-            web_url = url if url.startswith("http") else None
-            head = declared(text, base_url=web_url)
-            # trafilatura's metadata pass only where the page's declarations fall short.
-            own = declared_enough(head)
-            options = dict(with_metadata=not own,
-                           # htmldate's full search only for a page that declares no date
-                           search_dates=head.meta.date is None,
-                           favor_recall=report.paragraph_chars > RECALL_FOCUS_CHARS)
-            ex = extract(pruned, url=web_url, **options)
-            if _missed_most(ex, report.paragraph_chars):
-                # trafilatura judged the pruned page differently (its fallbacks compare
-                # lengths): try the page as served and keep the fuller text.
-                raw = extract(text, url=web_url, **options)
-                if raw is not None and _chars(raw) > FALLBACK_GAIN * _chars(ex):
-                    drops["prune.fallback_to_raw"] = 1
-                    if ex is None:
-                        ex = raw
-                    else:  # the metadata read from the pruned page is as good
-                        ex.paragraphs = raw.paragraphs
+            ex, captions = _from_html(text, url if url.startswith("http") else None, drops)
             if ex is None:
                 return None
-            if own:
-                ex.date = url_day(web_url)  # what trafilatura would have read first
-            ex = with_declared(ex, head, base_url=web_url)
-            captions = report.captions
         kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
         post = post_pass(kept, title=ex.title, description=ex.description, captions=captions,
                          author=ex.author)
@@ -141,6 +117,36 @@ class Cleaner:
             repeated_paragraphs_removed=repeated,
             fetched_at=page.fetched_at,
         )
+
+
+def _from_html(html: str, url: str | None,
+               drops: dict[str, int]) -> tuple[Extracted | None, list[str]]:
+    """Pre-pass, trafilatura and the page's declared metadata: (extracted, figure captions)."""
+    pruned, report = prune(html)
+    drops.update((f"prune.{k}", v) for k, v in report.removed.items())
+    head = declared(html, base_url=url)
+    # trafilatura's metadata pass only where the page's declarations fall short.
+    own = declared_enough(head)
+    options = dict(with_metadata=not own,
+                   # htmldate's full search only for a page that declares no date
+                   search_dates=head.meta.date is None,
+                   favor_recall=report.paragraph_chars > RECALL_FOCUS_CHARS)
+    ex = extract(pruned, url=url, **options)
+    if _missed_most(ex, report.paragraph_chars):
+        # trafilatura judged the pruned page differently (its fallbacks compare lengths):
+        # try the page as served and keep the fuller text.
+        raw = extract(html, url=url, **options)
+        if raw is not None and _chars(raw) > FALLBACK_GAIN * _chars(ex):
+            drops["prune.fallback_to_raw"] = 1
+            if ex is None:
+                ex = raw
+            else:  # the metadata read from the pruned page is as good
+                ex.paragraphs = raw.paragraphs
+    if ex is None:
+        return None, report.captions
+    if own:
+        ex.date = url_day(url)  # what trafilatura would have read first
+    return with_declared(ex, head, base_url=url), report.captions
 
 
 def _chars(ex: Extracted | None) -> int:

@@ -43,20 +43,34 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-# The cleaner's rules ask for the words and the key of the same paragraph many times over;
-# these are pure functions, so a small bounded memo changes nothing but the time.
-@lru_cache(maxsize=4096)
 def word_count(text: str) -> int:
     """Words in `text`; in Chinese and Japanese, characters (which is how they are counted)."""
+    return _word_count(text) if len(text) <= MEMO_CHARS else len(_COUNTED.findall(text))
+
+
+def fold(text: str) -> str:
+    """Comparison key: case, quotes, dashes, punctuation and whitespace folded away."""
+    return _fold(text) if len(text) <= MEMO_CHARS else _fold_uncached(text)
+
+
+# The cleaner's rules ask for the words and the key of the same paragraph many times over;
+# these are pure functions, so a bounded memo changes nothing but the time. Only paragraph-
+# sized strings are kept, so the memo never holds whole pages.
+MEMO_CHARS = 2000
+
+
+@lru_cache(maxsize=4096)
+def _word_count(text: str) -> int:
     return len(_COUNTED.findall(text))
 
 
-@lru_cache(maxsize=4096)
-def fold(text: str) -> str:
-    """Comparison key: case, quotes, dashes, punctuation and whitespace folded away."""
+def _fold_uncached(text: str) -> str:
     if not text.isascii():  # ASCII needs neither (and most paragraphs are ASCII)
         text = unicodedata.normalize("NFKC", text).translate(_FOLD)
     return " ".join(_WORD.findall(text.casefold()))
+
+
+_fold = lru_cache(maxsize=4096)(_fold_uncached)
 
 
 def content_hash(text: str) -> str:
