@@ -21,6 +21,10 @@ class FetchTask:
     source: str = "cli"
     # Where a local file originally came from (`scrape clean --url`): keys and metadata use it.
     origin_url: str | None = None
+    # Validators from the last good fetch of this URL: sent as If-None-Match and
+    # If-Modified-Since, so an unchanged page comes back as a 304 and costs no cleaning.
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 @dataclass
@@ -37,14 +41,17 @@ class Page:
     elapsed_ms: int = 0
     bytes: int = 0  # size of the body as received (after transfer decoding)
     error: str | None = None
-    # Short machine-readable reason for a failed attempt ("http_404", "timeout", ...).
+    # "fetched", "not_modified" (a 304), or the short reason for a failure ("fetch.http_404").
     outcome: str = "fetched"
+    etag: str | None = None  # the response's ETag and Last-Modified headers, kept for the
+    last_modified: str | None = None  # next run's conditional request
     origin_url: str | None = None
     source: str = "cli"
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        """A body to clean: fetched, not failed and not a 304 "not modified"."""
+        return self.error is None and self.outcome == "fetched"
 
 
 @dataclass

@@ -6,18 +6,22 @@ executor) and counts outcomes. It never looks inside a stage.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cleaner import Cleaner
 from scraper import Fetcher
-from store import Store
+from store import History, Store
 
-from .records import FetchTask, Result
+from .records import FetchTask, Page, Result
+from .urls import is_local
 
-STORED = ("new", "updated", "unchanged")
+# Outcomes of an input that ends with its article stored (or still as stored).
+STORED = ("new", "updated", "unchanged", "not_modified", "skipped.fresh")
+ALWAYS_SHOWN = ("new", "updated", "unchanged")
 
 
 @dataclass
@@ -42,7 +46,8 @@ class RunSummary:
         return self.total - self.succeeded
 
     def line(self) -> str:
-        parts = [f"{self.total} input(s)"] + [f"{k} {self.counts[k]}" for k in STORED]
+        shown = [k for k in STORED if k in ALWAYS_SHOWN or self.counts[k]]
+        parts = [f"{self.total} input(s)"] + [f"{k} {self.counts[k]}" for k in shown]
         parts.append(f"failed {self.failed}")
         reasons = sorted(k for k in self.counts if k not in STORED)
         if reasons:
@@ -68,13 +73,51 @@ def clean_results(tasks: Iterable[FetchTask], fetcher: Fetcher,
     return cleaner(fetcher(tasks))
 
 
+def revalidate(tasks: Iterable[FetchTask], history: History, max_age_hours: float | None,
+               skipped: deque[Result]) -> Iterator[FetchTask]:
+    """Tasks with the validators of their URL's last good fetch (for a conditional request);
+    a URL fetched less than `max_age_hours` ago is not fetched at all but put in `skipped`."""
+    now = datetime.now(UTC)
+    for task in tasks:
+        last = None if is_local(task.url) else history.last_good_fetch(task.url)
+        if last is None:
+            yield task
+        elif max_age_hours is not None and last.age_hours(now) < max_age_hours:
+            page = Page(url=task.url, fetched_at=now.isoformat(timespec="seconds"),
+                        outcome="skipped.fresh", source=task.source)
+            skipped.append(Result(page=page, outcome="skipped.fresh",
+                                  error=f"fetched {last.age_hours(now):.1f} h ago "
+                                        f"(--max-age {max_age_hours:g})"))
+        else:
+            yield replace(task, etag=last.etag, last_modified=last.last_modified)
+
+
 def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cleaner: Cleaner,
-           on_result: Callable[[Result], None] | None = None) -> RunSummary:
-    """Fetch, clean and store every task; every attempt leaves a `fetches` row."""
+           on_result: Callable[[Result], None] | None = None,
+           max_age_hours: float | None = None) -> RunSummary:
+    """Fetch, clean and store every task; every input leaves a `fetches` row.
+
+    Pages fetched before are asked for only if changed (ETag / Last-Modified); with
+    `max_age_hours`, pages fetched more recently than that are skipped (and say so).
+    """
     summary = RunSummary()
+    skipped: deque[Result] = deque()  # filled wherever the fetcher reads its tasks
+
+    def record(result: Result) -> None:
+        summary.add(result)
+        if on_result is not None:
+            on_result(result)
+
     with Store(db_path) as store:
-        for result in store(clean_results(tasks, fetcher, cleaner)):
-            summary.add(result)
-            if on_result is not None:
-                on_result(result)
+        history = History(db_path)
+        try:
+            planned = revalidate(tasks, history, max_age_hours, skipped)
+            for result in store(clean_results(planned, fetcher, cleaner)):
+                while skipped:
+                    record(store.write(skipped.popleft()))
+                record(result)
+            while skipped:
+                record(store.write(skipped.popleft()))
+        finally:
+            history.close()
     return summary

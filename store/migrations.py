@@ -69,7 +69,17 @@ def m002_article_dates_and_tags(db: sqlite_utils.Database) -> None:
     db["articles"].add_column("tags", str)
 
 
-MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags]
+def m003_fetch_validators_and_source(db: sqlite_utils.Database) -> None:
+    """fetches.etag and fetches.last_modified (the response's validators, sent back on the next
+    run), fetches.source (where the URL came from: "cli", "sitemap:<url>", ...)."""
+    db["fetches"].add_column("etag", str)
+    db["fetches"].add_column("last_modified", str)
+    db["fetches"].add_column("source", str)
+    db["fetches"].create_index(["url", "fetched_at"])
+
+
+MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
+                               m003_fetch_validators_and_source]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

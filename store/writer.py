@@ -15,7 +15,8 @@ from .db import open_db
 
 ARTICLE_COLUMNS = tuple(f.name for f in dataclasses.fields(Article))
 FETCH_COLUMNS = ("url", "final_url", "status", "content_type", "error", "fetched_at",
-                 "elapsed_ms", "bytes")
+                 "elapsed_ms", "bytes", "etag", "last_modified", "source")
+
 
 
 class Store:
@@ -43,6 +44,8 @@ class Store:
             article_id = None
             if result.article is not None:
                 article_id, result.outcome = self._upsert(result.article)
+            elif result.outcome == "not_modified":  # a 304: the stored article still stands
+                article_id = self._last_article_id(result.page.url)
             page = result.page
             row = {name: getattr(page, name) for name in FETCH_COLUMNS}
             row.update(outcome=result.outcome, error=result.error or page.error,
@@ -70,6 +73,12 @@ class Store:
             return article_id, "unchanged"
         self.db["articles"].update(article_id, {**row, "updated_at": now})
         return article_id, "updated"
+
+    def _last_article_id(self, url: str) -> int | None:
+        row = self.db.execute(
+            "SELECT article_id FROM fetches WHERE url = ? AND article_id IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1", [url]).fetchone()
+        return row[0] if row else None
 
     def article(self, canonical_url: str) -> dict | None:
         rows = list(self.db["articles"].rows_where("canonical_url = ?", [canonical_url]))

@@ -285,7 +285,7 @@ def test_tags_and_modified_date_round_trip_through_the_database(tmp_path):
     old["_migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
     m001_articles_and_fetches(old)
     old["_migrations"].insert({"name": "m001_articles_and_fetches", "applied_at": "x"})
-    assert migrate(old) == ["m002_article_dates_and_tags"]
+    assert migrate(old)[0] == "m002_article_dates_and_tags"  # and whatever came after it
     assert {"date_modified", "tags"} <= set(old["articles"].columns_dict)
     old.close()
     fields = {f.name for f in dataclasses.fields(Article)}
