@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test bench bench-quality venv clean-venv
+.PHONY: ingest test bench bench-quality bench-fetch venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,9 @@ ingest: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# Benchmarks read ../shared/bench (on the team's machines, not in a user's clone).
-bench: bench-quality
+# bench-quality reads ../shared/bench (on the team's machines, not in a user's clone);
+# bench-fetch needs nothing but nginx on loopback, which it installs with apt-get if missing (root).
+bench: bench-quality bench-fetch
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -33,6 +34,9 @@ $(VENV)/.bench-installed: $(STAMP)
 
 bench-quality: $(VENV)/.bench-installed
 	$(BIN)/python bench/quality.py
+
+bench-fetch: $(VENV)/.bench-installed
+	$(BIN)/python bench/fetch.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,8 +1,11 @@
 """The `scrape` command line.
 
-    scrape ingest URL_OR_PATH... [--db PATH]       fetch, clean, store; one line per input
+    scrape ingest [URL_OR_PATH...] [--urls FILE] [--max-age HOURS] [--db PATH]
+                                                   fetch, clean, store; one line per input
     scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text]
                                                    print the clean record, store nothing
+Both take the fetch options: --timeout, --delay, --concurrency, --per-host, --retries,
+--user-agent, --no-robots, --allow-private (`scrape ingest --help` explains them).
 Exit status: 0 when at least one input gave an article, 1 when none did, 2 on bad usage.
 """
 
@@ -12,13 +15,14 @@ import argparse
 import json
 import logging
 import sys
+from collections import deque
 from collections.abc import Sequence
 
 from cleaner import Cleaner
 from scraper import FetchConfig, Fetcher
 
 from .records import Result
-from .run import RunSummary, clean_results, ingest, tasks_for
+from .run import RunSummary, clean_results, discovered, ingest, tasks_for
 
 DEFAULT_DB = "data/scrape.db"
 
@@ -29,7 +33,53 @@ def _fetch_config(args: argparse.Namespace) -> FetchConfig:
         config.connect_timeout = min(config.connect_timeout, args.timeout)
         config.read_timeout = min(config.read_timeout, args.timeout)
         config.total_timeout = args.timeout
+    for option in ("delay", "concurrency", "per_host", "user_agent"):
+        if getattr(args, option) is not None:
+            setattr(config, option, getattr(args, option))
+    if args.retries is not None:
+        config.max_attempts = args.retries
+    config.obey_robots = not args.no_robots
+    config.allow_private = args.allow_private
     return config
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
+    return value
+
+
+def _add_fetch_options(p: argparse.ArgumentParser) -> None:
+    defaults = FetchConfig()
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help=f"give up on one attempt at a page after this long "
+                        f"(default: {defaults.total_timeout:g})")
+    p.add_argument("--delay", type=_seconds, default=None, metavar="SECONDS",
+                   help=f"seconds between two requests to one host; a robots.txt "
+                        f"Crawl-delay may ask for more (default: {defaults.delay:g})")
+    p.add_argument("--concurrency", type=_positive_int, default=None, metavar="N",
+                   help=f"requests at once, all hosts together (default: {defaults.concurrency})")
+    p.add_argument("--per-host", type=_positive_int, default=None, metavar="N",
+                   help=f"requests at once to one host (default: {defaults.per_host})")
+    p.add_argument("--retries", type=_positive_int, default=None, metavar="N",
+                   help=f"attempts per page on connection errors, timeouts, 429 and 5xx "
+                        f"(default: {defaults.max_attempts}; 1: no retry)")
+    p.add_argument("--user-agent", default=None, metavar="STR",
+                   help=f"the User-Agent header; its first word is the name robots.txt "
+                        f"rules are matched against (default: {defaults.user_agent!r})")
+    p.add_argument("--no-robots", action="store_true",
+                   help="do not read or obey robots.txt")
+    p.add_argument("--allow-private", action="store_true",
+                   help="fetch from hosts that resolve to loopback, private or link-local "
+                        "addresses (refused by default)")
 
 
 def _oneline(text: str | None, width: int = 70) -> str:
@@ -50,10 +100,16 @@ def describe(result: Result) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    if not args.targets and not args.urls:
+        print("scrape ingest: give at least one URL or path, or --urls FILE", file=sys.stderr)
+        return 2
+    side: deque[Result] = deque()
     with Fetcher(_fetch_config(args)) as fetcher:
+        tasks = discovered(args.targets, fetcher, side, url_files=args.urls)
         summary: RunSummary = ingest(
-            tasks_for(args.targets), args.db, fetcher, Cleaner(),
+            tasks, args.db, fetcher, Cleaner(),
             on_result=lambda r: print(describe(r), flush=True),
+            max_age_hours=args.max_age, side=side,
         )
     print(summary.line())
     if args.verbose and summary.drops:
@@ -86,13 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="log to stderr, and count what cleaning removed")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    timeout = dict(type=float, default=None, metavar="SECONDS",
-                   help="give up on a page after this long (default: 30)")
     p = sub.add_parser("ingest", help="fetch, clean and store pages")
-    p.add_argument("targets", nargs="+", metavar="URL_OR_PATH",
-                   help="http(s) URL, file:// URL, or local .html/.html.gz/.txt file")
+    p.add_argument("targets", nargs="*", metavar="URL_OR_PATH",
+                   help="http(s) URL of a page, a sitemap (index, .gz) or an RSS/Atom/JSON "
+                        "feed; file:// URL; local .html/.html.gz/.txt page; .urls file")
+    p.add_argument("--urls", action="append", default=[], metavar="FILE",
+                   help="a file of URLs, one a line (# comments; .gz is fine); repeatable")
+    p.add_argument("--max-age", type=float, default=None, metavar="HOURS",
+                   help="skip pages fetched less than HOURS ago (pages fetched before are "
+                        "otherwise asked for only if changed: ETag / Last-Modified)")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
-    p.add_argument("--timeout", **timeout)
+    _add_fetch_options(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("clean", help="print the clean record of one page without storing it")
@@ -100,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", default=None, metavar="ORIGINAL_URL",
                    help="where a local file came from (keys the record, resolves links)")
     p.add_argument("--format", choices=("json", "text"), default="json")
-    p.add_argument("--timeout", **timeout)
+    _add_fetch_options(p)
     p.set_defaults(func=cmd_clean)
     return parser
 

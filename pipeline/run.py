@@ -14,13 +14,15 @@ from pathlib import Path
 
 from cleaner import Cleaner
 from scraper import Fetcher
+from scraper.sources import discover
 from store import History, Store
 
 from .records import FetchTask, Page, Result
 from .urls import is_local
 
-# Outcomes of an input that ends with its article stored (or still as stored).
-STORED = ("new", "updated", "unchanged", "not_modified", "skipped.fresh")
+# Outcomes of an input that ends with its article stored (or still as stored), or that was
+# read as intended (a sitemap or feed read for its links).
+STORED = ("new", "updated", "unchanged", "not_modified", "skipped.fresh", "source.read")
 ALWAYS_SHOWN = ("new", "updated", "unchanged")
 
 
@@ -92,16 +94,37 @@ def revalidate(tasks: Iterable[FetchTask], history: History, max_age_hours: floa
             yield replace(task, etag=last.etag, last_modified=last.last_modified)
 
 
+def discovered(targets: Iterable[str], fetcher: Fetcher, side: deque[Result],
+               url_files: Iterable[str] = ()) -> Iterator[FetchTask]:
+    """Tasks for the targets, sitemaps and feeds expanded into their pages (each URL once).
+
+    Every sitemap or feed read is an attempt like any other: its Page goes into `side`, for
+    the run to record as a `fetches` row (outcome "source.read" or why it failed).
+    """
+    def fetch_bytes(url: str) -> tuple[bytes, str | None, str]:
+        page = fetcher.fetch_document(url)
+        side.append(Result(page=page, outcome="source.read" if page.error is None
+                           else page.outcome, error=page.error))
+        if page.error is not None:
+            raise OSError(page.error)
+        return page.body, page.content_type, page.final_url or url
+
+    return discover(targets, fetch_bytes, url_files=url_files)
+
+
 def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cleaner: Cleaner,
            on_result: Callable[[Result], None] | None = None,
-           max_age_hours: float | None = None) -> RunSummary:
+           max_age_hours: float | None = None,
+           side: deque[Result] | None = None) -> RunSummary:
     """Fetch, clean and store every task; every input leaves a `fetches` row.
 
     Pages fetched before are asked for only if changed (ETag / Last-Modified); with
     `max_age_hours`, pages fetched more recently than that are skipped (and say so).
+    `side` takes Results made while the tasks are read (sitemaps and feeds read, pages
+    skipped): they are recorded as they come.
     """
     summary = RunSummary()
-    skipped: deque[Result] = deque()  # filled wherever the fetcher reads its tasks
+    skipped: deque[Result] = side if side is not None else deque()
 
     def record(result: Result) -> None:
         summary.add(result)

@@ -6,17 +6,27 @@ response, or a missing local file. Every input yields exactly one Page; a failed
 `error` set to a human-readable sentence ("HTTP 404 Not Found") and `outcome` to a short
 key ("fetch.http_404", "fetch.timeout", "fetch.connect_error", "fetch.content_type",
 "fetch.too_large", "fetch.too_many_redirects", "fetch.bad_url", "fetch.not_found", "fetch.binary",
-"fetch.error"); a good one has outcome "fetched", the body as bytes and the `encoding`
-to decode it with. The URL helpers (`canonicalize`, `same_site`) never raise either.
+"fetch.robots", "fetch.private_address", "fetch.error"); a good one has outcome "fetched",
+the body as bytes and the `encoding` to decode it with. The URL helpers (`canonicalize`,
+`same_site`) never raise either.
+
+Pages come back as they complete, many hosts at once; each host is paced (FetchConfig.delay,
+per_host), robots.txt is obeyed, connection errors, timeouts, 429 and 5xx are retried, and
+hosts that resolve to private addresses are refused unless FetchConfig.allow_private.
 
     with Fetcher(FetchConfig(total_timeout=10)) as fetch:
-        for page in fetch([FetchTask("https://example.com/"), FetchTask("page.html.gz")]):
+        for page in fetch([FetchTask("https://news.example.test/"), FetchTask("page.html.gz")]):
             ...
+
+`AsyncFetcher` is the same engine for asyncio code (`await fetcher.fetch(task)`,
+`async for page in fetcher.run(tasks)`).
 """
 
 from pipeline.urls import canonicalize, same_site
 
 from .charset import detect_encoding
-from .fetch import FetchConfig, Fetcher
+from .fetch import AsyncFetcher, FetchConfig, Fetcher
 
-__all__ = ["FetchConfig", "Fetcher", "canonicalize", "detect_encoding", "same_site"]
+__all__ = [
+    "AsyncFetcher", "FetchConfig", "Fetcher", "canonicalize", "detect_encoding", "same_site",
+]

@@ -27,9 +27,16 @@ def detect_encoding(body: bytes, content_type_header: str | None) -> str:
     """A Python codec name for `body`; `body.decode(name, errors="replace")` always works.
 
     Order: the charset of the Content-Type header, a <meta> charset in the first 4 KB,
-    a byte-order mark, charset-normalizer's guess, and finally utf-8.
+    a byte-order mark, charset-normalizer's guess, and finally utf-8. A declared UTF-8
+    that the body plainly is not (more invalid sequences than valid multi-byte ones: a
+    cp1252 page served as utf-8) is passed over; a UTF-8 page with a few stray bytes keeps
+    UTF-8, and decoding replaces the strays.
     """
-    chosen = _codec(_header_charset(content_type_header)) or _meta_charset(body)
+    header, meta = _codec(_header_charset(content_type_header)), _meta_charset(body)
+    declared = [c for c in (header, meta) if c]
+    if "utf-8" in declared and _not_utf8(body):
+        declared = [c for c in declared if c != "utf-8"]
+    chosen = declared[0] if declared else None
     if chosen is None:
         chosen = _bom_charset(body) or _guess(body) or "utf-8"
     if chosen == "utf-8" and body.startswith(codecs.BOM_UTF8):
@@ -66,6 +73,25 @@ def _meta_charset(body: bytes) -> str | None:
     if codec and codec.startswith(("utf-16", "utf-32")):
         return "utf-8"
     return codec
+
+
+# A valid UTF-8 sequence of two to four bytes (RFC 3629, without overlong forms).
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xef][\x80-\xbf]{2}"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _not_utf8(body: bytes) -> bool:
+    """True when `body` has more invalid UTF-8 sequences than valid multi-byte ones."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return False
+    invalid = body.decode("utf-8", errors="replace").count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    return invalid > len(_UTF8_MULTIBYTE.findall(body))
 
 
 def _bom_charset(body: bytes) -> str | None:

@@ -24,6 +24,7 @@ _HTML_START = re.compile(
 _BINARY_MAGIC = (b"%PDF-", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
 GZIP_MAGIC = b"\x1f\x8b"
 _MAX_CONTROL_SHARE = 0.05  # text has tabs and newlines, almost never other control bytes
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or 13 < b)  # not \t \n \v \f \r
 # Decompress in steps of this many bytes, so the caller can stop a bomb after one step.
 _INFLATE_STEP = 64 * 1024
 
@@ -58,7 +59,7 @@ def looks_binary(body: bytes) -> bool:
         return False
     if head.startswith(_BINARY_MAGIC) or b"\x00" in head:
         return True
-    controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return controls > _MAX_CONTROL_SHARE * len(head)
 
 
@@ -80,42 +81,65 @@ def inflate(chunks: Iterable[bytes], *, raw_fallback: bool = False) -> Iterator[
     "deflate", which some servers send without the zlib header. Raises zlib.error on
     corrupt data.
     """
-    decoder = _decoder()
-    leftover = b""  # bytes after a finished member: another member, or trailing junk
-    first = True
+    inflater = Inflater(raw_fallback=raw_fallback)
     for chunk in chunks:
-        if decoder.eof:
-            leftover += chunk
-            if len(leftover) < len(GZIP_MAGIC):
-                continue
-            if not leftover.startswith(GZIP_MAGIC):
+        yield from inflater.feed(chunk)
+        if inflater.finished:
+            return
+
+
+class Inflater:
+    """`inflate` one chunk at a time, for callers that receive chunks asynchronously.
+
+    `feed(chunk)` yields the decompressed output in steps of at most 64 KiB; stop iterating
+    it (and stop feeding) as soon as you have enough. `finished` turns True once the data
+    ended and only trailing junk may follow: stop reading then.
+    """
+
+    def __init__(self, *, raw_fallback: bool = False) -> None:
+        self._decoder = _decoder()
+        self._raw_fallback = raw_fallback
+        self._leftover = b""  # bytes after a finished member: another member, or trailing junk
+        self._first = True
+        self.finished = False
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        if self.finished:
+            return
+        if self._decoder.eof:
+            self._leftover += chunk
+            if len(self._leftover) < len(GZIP_MAGIC):
                 return
-            decoder, chunk, leftover = _decoder(), leftover, b""
+            if not self._leftover.startswith(GZIP_MAGIC):
+                self.finished = True
+                return
+            self._decoder, chunk, self._leftover = _decoder(), self._leftover, b""
         pending = chunk
         while True:
             try:
-                out = decoder.decompress(pending, _INFLATE_STEP)
+                out = self._decoder.decompress(pending, _INFLATE_STEP)
             except zlib.error:
-                if not (raw_fallback and first):
+                if not (self._raw_fallback and self._first):
                     raise
-                first = False
-                decoder = zlib.decompressobj(-zlib.MAX_WBITS)
+                self._first = False
+                self._decoder = zlib.decompressobj(-zlib.MAX_WBITS)
                 continue
-            first = False
+            self._first = False
             if out:
                 yield out
-            if decoder.eof:
-                leftover = decoder.unused_data
-                if len(leftover) < len(GZIP_MAGIC):
-                    break  # the next chunk tells whether another member follows
-                if not leftover.startswith(GZIP_MAGIC):
+            if self._decoder.eof:
+                self._leftover = self._decoder.unused_data
+                if len(self._leftover) < len(GZIP_MAGIC):
+                    return  # the next chunk tells whether another member follows
+                if not self._leftover.startswith(GZIP_MAGIC):
+                    self.finished = True
                     return
-                decoder, pending, leftover = _decoder(), leftover, b""
+                self._decoder, pending, self._leftover = _decoder(), self._leftover, b""
                 continue
-            pending = decoder.unconsumed_tail
+            pending = self._decoder.unconsumed_tail
             # A full step may leave output buffered in zlib even with no input left: drain.
             if not pending and len(out) < _INFLATE_STEP:
-                break
+                return
 
 
 def _decoder() -> zlib._Decompress:

@@ -1,17 +1,35 @@
 """Turn FetchTasks into Pages: HTTP(S) through httpx, local files from disk.
 
-`Fetcher.fetch` never raises for a bad URL or page; the failure is recorded on the Page
-(`error`: a sentence for people, `outcome`: a key for counters).
+`AsyncFetcher` is the engine (httpx.AsyncClient): many hosts at once, each paced and asked
+only for what its robots.txt allows, retries with backoff, private addresses refused.
+`Fetcher` is the synchronous facade the pipeline uses: it runs an AsyncFetcher on an event
+loop in a background thread. Neither raises for a bad URL or page: the failure is recorded
+on the Page (`error`: a sentence for people, `outcome`: a key for counters).
+
+How hosts take turns: scraper/hosts.py. robots.txt: scraper/robots.py. The address guard:
+scraper/transports.py.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import threading
 import zlib
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,17 +41,21 @@ from .charset import detect_encoding
 from .content import (
     ACCEPTED_TYPES,
     HTML,
-    collect,
-    inflate,
+    Inflater,
     looks_binary,
     looks_like_html,
     media_type,
 )
 from .errors import FetchFailure
+from .hosts import Scheduler, backoff, origin_of, parse_retry_after
 from .local import local_path, read_file
+from .robots import MAX_ROBOTS_BYTES, RobotsCache, Verdict, agent_token, verdict_for
+from .transports import GuardedTransport, ThreadedTransport
+
+log = logging.getLogger(__name__)
 
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
-# Only encodings `inflate` decodes in bounded steps; httpx's decoders inflate a whole
+# Only encodings `Inflater` decodes in bounded steps; httpx's decoders inflate a whole
 # network read at once, which lets a gzip bomb balloon before the size check sees it.
 _ACCEPT_ENCODING = "gzip, deflate"
 # httpx timeout -> (key in httpx's timeout dict, what we were doing)
@@ -43,78 +65,151 @@ _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], tuple[str, str]] = {
     httpx.WriteTimeout: ("write", "sending the request"),
     httpx.PoolTimeout: ("pool", "waiting for a free connection"),
 }
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2
+# Bodies bigger than this have their charset detected in a worker thread.
+_DETECT_INLINE_BYTES = 256 * 1024
+
+T = TypeVar("T")
 
 
 @dataclass
 class FetchConfig:
-    """Limits for one fetch. Read at every fetch, so changes apply to the next one
-    (except `user_agent`, which is fixed when the Fetcher is created)."""
+    """How to fetch. Read at every request, so changes apply to the next one, except
+    `user_agent`, `concurrency` and `per_host`, fixed when the fetcher is created.
+
+    A host is an origin: scheme, host name and port (see scraper/hosts.py).
+    """
 
     connect_timeout: float = 10.0  # seconds to open the TCP (and TLS) connection
     read_timeout: float = 20.0  # seconds any single read may wait for data
-    total_timeout: float = 30.0  # seconds for the whole fetch: redirects, headers and body
+    # Seconds for one attempt at a page: its redirects, headers and body. Waiting for a turn
+    # at a busy host does not count; a retry starts a new attempt.
+    total_timeout: float = 30.0
     max_bytes: int = 10 * 1024 * 1024  # body size cap (decompressed), enforced while reading
     max_redirects: int = 10
-    # Say who you are: replace the placeholder with your contact URL.
+    # Say who you are: replace the placeholder with your contact URL. robots.txt groups are
+    # matched against its first word ("scrape-clean").
     user_agent: str = "scrape-clean/0.1 (+https://example.org/scrape-clean)"
+    concurrency: int = 16  # requests in flight at once, all hosts together
+    per_host: int = 2  # requests in flight at once to one host
+    delay: float = 1.0  # seconds between the starts of two requests to one host
+    obey_robots: bool = True  # robots.txt read once per host; Crawl-delay raises `delay`
+    max_attempts: int = 3  # per page, on connection errors, timeouts, 429, 500, 502-504
+    retry_backoff: float = 0.5  # seconds: backoff after the first failure; doubles each time
+    # The longest wait before a retry. A Retry-After longer than this is not waited for:
+    # the page fails at once (retrying earlier than asked is what the server asked us not to).
+    max_retry_wait: float = 60.0
+    # Fetch from loopback, private, link-local, ... addresses (checked after DNS, at every
+    # connection). Off by default, so a public page cannot point us at the local network.
+    allow_private: bool = False
 
 
-class Fetcher:
-    """Fetches pages one at a time over a shared connection pool. Use as a context manager.
+class AsyncFetcher:
+    """Fetches many pages at once, politely. Use as an async context manager.
 
-    `transport` replaces httpx's network transport (tests pass an httpx.MockTransport).
+    `transport` replaces the network transport (an httpx.AsyncBaseTransport; tests pass an
+    httpx.MockTransport with an async handler). An injected transport decides where requests
+    go, so the private-address guard, which lives in the default transport, does not apply.
+    Use one AsyncFetcher on one event loop.
     """
 
     def __init__(
-        self, config: FetchConfig | None = None, transport: httpx.BaseTransport | None = None
+        self, config: FetchConfig | None = None, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.config = config or FetchConfig()
-        self._client = httpx.Client(
-            transport=transport,
-            follow_redirects=False,  # followed by hand, to check the deadline at every hop
+        self._token = agent_token(self.config.user_agent)
+        self._client = httpx.AsyncClient(
+            transport=transport if transport is not None else GuardedTransport(self.config),
+            follow_redirects=False,  # followed by hand: robots, deadline and turns at every hop
             headers={
                 "User-Agent": self.config.user_agent,
                 "Accept": _ACCEPT,
                 "Accept-Encoding": _ACCEPT_ENCODING,
             },
         )
+        self._scheduler = Scheduler(self.config)
+        self._robots = RobotsCache(self._load_robots)
 
-    def __enter__(self) -> Fetcher:
+    async def __aenter__(self) -> AsyncFetcher:
         return self
 
-    def __exit__(
+    async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        await self.aclose()
 
-    def close(self) -> None:
-        self._client.close()
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
-    def __call__(self, tasks: Iterable[FetchTask]) -> Iterator[Page]:
-        """One Page per task, in order; a failed task never stops the others."""
-        for task in tasks:
-            yield self.fetch(task)
+    async def run(
+        self, tasks: Iterable[FetchTask] | AsyncIterable[FetchTask]
+    ) -> AsyncIterator[Page]:
+        """One Page per task, yielded as each completes (not in the order of the tasks).
 
-    def fetch(self, task: FetchTask) -> Page:
-        """Fetch one task. Never raises: failures come back as a Page with `error` set."""
-        started = time.monotonic()
+        At most 2 * concurrency tasks are taken from `tasks` ahead of the pages yielded, so a
+        huge or endless iterable is fine (but a window full of one slow host's tasks waits
+        for that host: interleave hosts in a long input). A failed task never stops the
+        others. To stop early, iterate inside `contextlib.aclosing(fetcher.run(tasks))`:
+        closing the generator cancels the fetches still running.
+        """
+        window = 2 * max(1, self.config.concurrency)
+        source = _aiter(tasks)
+        running: set[asyncio.Task[Page]] = set()
+        more = True
+        try:
+            while True:
+                while more and len(running) < window:
+                    try:
+                        task = await anext(source)
+                    except StopAsyncIteration:
+                        more = False
+                        break
+                    running.add(asyncio.ensure_future(self.fetch(task)))
+                if not running:
+                    return
+                done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for finished in done:
+                    yield finished.result()
+        finally:
+            for unfinished in running:
+                unfinished.cancel()
+
+    async def fetch(self, task: FetchTask) -> Page:
+        """Fetch one task. Never raises: failures come back as a Page with `error` set.
+
+        Takes turns with every other fetch of this fetcher (per host and in all), so
+        calling it concurrently is as polite as `run`.
+        """
+        return await self._fetch(task, self._read_page)
+
+    async def fetch_document(self, url: str) -> Page:
+        """A sitemap or a feed: fetched like a page (same turns, robots.txt, limits, safety)
+        but whatever its content type (XML, JSON, gzip), and without a charset."""
+        return await self._fetch(FetchTask(url=url, source="discover"), self._read_document)
+
+    async def _fetch(self, task: FetchTask,
+                     read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]]) -> Page:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         page = Page(
             url=task.url,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             origin_url=task.origin_url,
             source=task.source,
         )
+        attempt = _Attempt(page, validators=_validators(task))
         try:
             target = task.url.strip()
             if not target:
                 raise FetchFailure("fetch.bad_url", "empty URL")
             if is_local(target):
-                self._fetch_file(target, page)
+                await asyncio.to_thread(self._fetch_file, target, page)
             else:
-                self._fetch_http(target, page, deadline=started + self.config.total_timeout)
+                await self._fetch_http(target, attempt, read)
         except FetchFailure as failure:
             page.error, page.outcome = failure.message, failure.outcome
         except Exception as exc:  # the contract: a bad page must not stop the run
@@ -123,8 +218,9 @@ class Fetcher:
         if page.error is not None:
             page.body, page.encoding = b"", None
         else:
-            page.outcome = "fetched"
-        page.elapsed_ms = round((time.monotonic() - started) * 1000)
+            page.outcome = "not_modified" if attempt.not_modified else "fetched"
+        # Time spent fetching, retry waits included; not the wait for a turn at a busy host.
+        page.elapsed_ms = max(0, round((loop.time() - started - attempt.waited) * 1000))
         return page
 
     # -- local files ---------------------------------------------------------------------
@@ -141,65 +237,150 @@ class Fetcher:
 
     # -- HTTP ----------------------------------------------------------------------------
 
-    def _fetch_http(self, url: str, page: Page, deadline: float) -> None:
+    async def _fetch_http(
+        self,
+        url: str,
+        attempt: _Attempt,
+        read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]],
+    ) -> None:
         scheme = urlsplit(url).scheme.lower()
         if scheme not in WEB_SCHEMES:
             raise FetchFailure(
                 "fetch.bad_url",
                 f"unsupported URL scheme {scheme!r} in {url} (only http, https and file)",
             )
+        request = self._build(url, attempt.validators)
+        await self._chain(request, attempt, read, self.config.max_redirects,
+                          obey_robots=self.config.obey_robots)
+
+    def _build(self, url: str, headers: dict[str, str] | None = None) -> httpx.Request:
         try:
-            request = self._client.build_request("GET", url)
+            request = self._client.build_request("GET", url, headers=headers)
         except (httpx.InvalidURL, ValueError) as exc:
             raise FetchFailure("fetch.bad_url", f"invalid URL {url}: {exc}") from None
         if not request.url.host:
             raise FetchFailure("fetch.bad_url", f"invalid URL {url}: no host")
-        redirects = 0
-        while True:
-            response = self._send(request, deadline)
-            try:
-                page.final_url = str(response.url)
-                page.status = response.status_code
-                page.content_type = media_type(response.headers.get("content-type"))
-                if response.next_request is None:  # not a redirect: this is the page
-                    self._read(response, page, deadline)
-                    return
-                redirects += 1
-                if redirects > self.config.max_redirects:
-                    raise FetchFailure(
-                        "fetch.too_many_redirects",
-                        f"more than {self.config.max_redirects} redirects"
-                        f" (the last one pointed to {response.next_request.url})",
-                    )
-                request = response.next_request
-                if request.url.scheme not in WEB_SCHEMES:
-                    raise FetchFailure(
-                        "fetch.bad_url", f"redirected to an unsupported URL: {request.url}"
-                    )
-            finally:
-                response.close()
+        return request
 
-    def _send(self, request: httpx.Request, deadline: float) -> httpx.Response:
-        remaining = self._remaining(deadline, "before sending the request")
-        # Every phase gets at most what is left of the total budget.
+    async def _chain(
+        self,
+        request: httpx.Request,
+        attempt: _Attempt,
+        read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]],
+        max_redirects: int,
+        obey_robots: bool,
+    ) -> None:
+        """Follow `request` through its redirects to a response `read` accepts, retrying
+        what is worth retrying. Raises FetchFailure; `attempt.page` records the last try."""
+        loop = asyncio.get_running_loop()
         cfg = self.config
-        timeout = httpx.Timeout(
-            connect=min(cfg.connect_timeout, remaining),
-            read=min(cfg.read_timeout, remaining),
-            write=min(cfg.read_timeout, remaining),
-            pool=min(cfg.connect_timeout, remaining),
-        )
-        request.extensions = {**request.extensions, "timeout": timeout.as_dict()}
-        try:
-            return self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise self._failure(exc, request) from None
+        page = attempt.page
+        redirects = 0
+        tries = 1
+        while True:
+            budget = _Budget(cfg.total_timeout, loop.time() + cfg.total_timeout)
+            page.final_url = page.status = page.content_type = None
+            page.bytes = 0
+            try:
+                while True:
+                    if obey_robots:  # reading robots.txt is not the page's time
+                        asked = loop.time()
+                        verdict = await self._robots.verdict(origin_of(request.url))
+                        budget.deadline += loop.time() - asked
+                        verdict.check(request.url, self._token)
+                    next_request = await self._hop(request, attempt, budget, read)
+                    if next_request is None:
+                        return
+                    redirects += 1
+                    if redirects > max_redirects:
+                        raise FetchFailure(
+                            "fetch.too_many_redirects",
+                            f"more than {max_redirects} redirects"
+                            f" (the last one pointed to {next_request.url})",
+                        )
+                    if next_request.url.scheme not in WEB_SCHEMES:
+                        raise FetchFailure(
+                            "fetch.bad_url", f"redirected to an unsupported URL: {next_request.url}"
+                        )
+                    request = next_request
+            except FetchFailure as failure:
+                if not failure.retryable or tries >= cfg.max_attempts:
+                    raise _after(failure, tries) from None
+                if failure.retry_after is not None:
+                    if failure.retry_after > cfg.max_retry_wait:
+                        raise FetchFailure(
+                            failure.outcome,
+                            f"{failure.message} (the server asked to retry after "
+                            f"{failure.retry_after:g} s, more than max_retry_wait "
+                            f"{cfg.max_retry_wait:g} s: not retried"
+                            f"{'' if tries == 1 else f'; {tries} attempts'})",
+                        ) from None
+                    wait = failure.retry_after
+                    self._scheduler.hold(origin_of(request.url), loop.time() + wait)
+                else:
+                    wait = backoff(tries, cfg.retry_backoff, cfg.max_retry_wait)
+                log.info("retrying %s in %.2f s (attempt %d of %d): %s", request.url, wait,
+                         tries + 1, cfg.max_attempts, failure.message)
+                await asyncio.sleep(wait)
+                tries += 1
 
-    def _read(self, response: httpx.Response, page: Page, deadline: float) -> None:
-        status = response.status_code
-        if not 200 <= status < 300:
-            reason = response.reason_phrase or httpx.codes.get_reason_phrase(status)
-            raise FetchFailure(f"fetch.http_{status}", f"HTTP {status} {reason}".rstrip())
+    async def _hop(
+        self,
+        request: httpx.Request,
+        attempt: _Attempt,
+        budget: _Budget,
+        read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]],
+    ) -> httpx.Request | None:
+        """One request, in a turn at its host: the redirect to follow, or None when `read`
+        took the page. Raises FetchFailure."""
+        loop = asyncio.get_running_loop()
+        page = attempt.page
+        asked = loop.time()
+        async with self._scheduler.turn(origin_of(request.url)):
+            waited = loop.time() - asked
+            budget.deadline += waited  # the total timeout counts from our turn
+            attempt.waited += waited
+            remaining = budget.remaining("before sending the request")
+            cfg = self.config
+            timeout = httpx.Timeout(  # every phase gets at most what is left of the budget
+                connect=min(cfg.connect_timeout, remaining),
+                read=min(cfg.read_timeout, remaining),
+                write=min(cfg.read_timeout, remaining),
+                pool=min(cfg.connect_timeout, remaining),
+            )
+            request.extensions = {**request.extensions, "timeout": timeout.as_dict()}
+            phase = "waiting for the response"
+            try:
+                async with asyncio.timeout_at(budget.deadline):
+                    try:
+                        response = await self._client.send(request, stream=True)
+                    except httpx.HTTPError as exc:
+                        raise self._failure(exc, request) from None
+                    try:
+                        phase = "reading the response"
+                        page.final_url = str(response.url)
+                        page.status = response.status_code
+                        page.content_type = media_type(response.headers.get("content-type"))
+                        if response.next_request is not None:
+                            return response.next_request
+                        page.etag = response.headers.get("etag")
+                        page.last_modified = response.headers.get("last-modified")
+                        if response.status_code == 304 and attempt.validators:
+                            attempt.not_modified = True  # unchanged since the last good fetch
+                            return None
+                        _check_status(response)
+                        await read(response, page, budget)
+                        return None
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                raise FetchFailure(
+                    "fetch.timeout",
+                    f"timed out after {cfg.total_timeout} s in total ({phase})",
+                    retryable=True,
+                ) from None
+
+    async def _read_page(self, response: httpx.Response, page: Page, budget: _Budget) -> None:
         if page.content_type is not None and page.content_type not in ACCEPTED_TYPES:
             raise FetchFailure(
                 "fetch.content_type", f"unsupported content type {page.content_type}"
@@ -211,23 +392,7 @@ class Fetcher:
                 "fetch.too_large",
                 f"response larger than {max_bytes} bytes (Content-Length: {declared})",
             )
-
-        coding = response.headers.get("content-encoding", "").strip().lower()
-        if response.is_stream_consumed:  # read already, e.g. a MockTransport response of bytes
-            chunks: Iterable[bytes] = [response.content]
-        elif coding in ("gzip", "x-gzip", "deflate"):
-            chunks = inflate(response.iter_raw(), raw_fallback=coding == "deflate")
-        elif coding in ("", "identity"):
-            chunks = response.iter_raw()
-        else:  # a server ignoring Accept-Encoding: let httpx decode what it can
-            chunks = response.iter_bytes()
-        try:
-            body, received = collect(self._until(deadline, chunks), max_bytes)
-        except httpx.HTTPError as exc:
-            raise self._failure(exc, response.request) from None
-        except zlib.error as exc:
-            message = f"could not decode the {coding} response body: {exc}"
-            raise FetchFailure("fetch.error", message) from None
+        body, received = await self._body(response, budget, max_bytes)
         page.bytes = received
         if body is None:
             raise FetchFailure("fetch.too_large", f"response larger than {max_bytes} bytes")
@@ -240,22 +405,87 @@ class Fetcher:
             page.content_type = HTML
         _refuse_binary(body)
         page.body = body
-        page.encoding = detect_encoding(body, response.headers.get("content-type"))
+        header = response.headers.get("content-type")
+        if len(body) > _DETECT_INLINE_BYTES:  # charset detection can take a while: not here
+            page.encoding = await asyncio.to_thread(detect_encoding, body, header)
+        else:
+            page.encoding = detect_encoding(body, header)
 
-    def _until(self, deadline: float, chunks: Iterable[bytes]) -> Iterator[bytes]:
-        """Pass chunks through until the total time budget runs out."""
-        for chunk in chunks:
-            yield chunk
-            self._remaining(deadline, "reading the response")
+    async def _read_document(self, response: httpx.Response, page: Page,
+                             budget: _Budget) -> None:
+        body, received = await self._body(response, budget, self.config.max_bytes)
+        page.bytes = received
+        if body is None:
+            raise FetchFailure("fetch.too_large",
+                               f"response larger than {self.config.max_bytes} bytes")
+        page.body = body
 
-    def _remaining(self, deadline: float, phase: str) -> float:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise FetchFailure(
-                "fetch.timeout",
-                f"timed out after {self.config.total_timeout} s in total ({phase})",
-            )
-        return remaining
+    async def _read_robots(self, response: httpx.Response, page: Page, budget: _Budget) -> None:
+        body, received = await self._body(response, budget, MAX_ROBOTS_BYTES, truncate=True)
+        page.body, page.bytes = body or b"", received
+
+    async def _body(
+        self, response: httpx.Response, budget: _Budget, limit: int, truncate: bool = False
+    ) -> tuple[bytes | None, int]:
+        """(body, bytes received), reading and decompressing no further than `limit`.
+
+        Past the limit the body is None, or with `truncate` its first `limit` bytes.
+        """
+        coding = response.headers.get("content-encoding", "").strip().lower()
+        inflater = None
+        if response.is_stream_consumed:  # read already, e.g. a MockTransport response of bytes
+            chunks: AsyncIterator[bytes] = _aiter([response.content])
+        elif coding in ("gzip", "x-gzip", "deflate"):
+            inflater = Inflater(raw_fallback=coding == "deflate")
+            chunks = response.aiter_raw()
+        elif coding in ("", "identity"):
+            chunks = response.aiter_raw()
+        else:  # a server ignoring Accept-Encoding: let httpx decode what it can
+            chunks = response.aiter_bytes()
+        parts: list[bytes] = []
+        received = 0
+        try:
+            async for chunk in chunks:
+                for part in inflater.feed(chunk) if inflater is not None else (chunk,):
+                    received += len(part)
+                    if received > limit:  # stop right here: nothing more read or inflated
+                        if not truncate:
+                            return None, received
+                        parts.append(part[: len(part) - (received - limit)])
+                        return b"".join(parts), received
+                    parts.append(part)
+                if inflater is not None and inflater.finished:
+                    break
+                budget.remaining("reading the response")
+        except httpx.HTTPError as exc:
+            raise self._failure(exc, response.request) from None
+        except zlib.error as exc:
+            message = f"could not decode the {coding} response body: {exc}"
+            raise FetchFailure("fetch.error", message) from None
+        return b"".join(parts), received
+
+    # -- robots.txt ----------------------------------------------------------------------
+
+    async def _load_robots(self, origin: str) -> Verdict:
+        """Fetch and judge robots.txt of `origin` (scraper/robots.py has the rules)."""
+        page = Page(url=f"{origin}/robots.txt")
+        failure = None
+        try:
+            await self._chain(self._build(page.url), _Attempt(page), self._read_robots,
+                              _ROBOTS_MAX_REDIRECTS, obey_robots=False)
+        except FetchFailure as exc:
+            failure = exc
+        except Exception as exc:  # never let one host's robots.txt break the run
+            failure = FetchFailure("fetch.error", f"{type(exc).__name__}: {exc}")
+        verdict = verdict_for(origin, page.body, failure)
+        delay = verdict.crawl_delay(self._token)
+        if delay:
+            self._scheduler.host(origin).crawl_delay = delay
+        log.info("robots.txt of %s: %s", origin,
+                 failure.message if failure else f"{page.bytes} bytes, crawl delay {delay:g} s")
+        return verdict
+
+    # -- errors --------------------------------------------------------------------------
 
     def _failure(self, exc: httpx.HTTPError, request: httpx.Request) -> FetchFailure:
         """Translate an httpx error into a FetchFailure with a sentence a person can act on."""
@@ -268,21 +498,237 @@ class Fetcher:
             limit = cfg.connect_timeout if key in ("connect", "pool") else cfg.read_timeout
             applied = request.extensions.get("timeout", {}).get(key)
             if applied is not None and applied < limit:  # cut short by the total budget
-                return FetchFailure(
-                    "fetch.timeout", f"timed out after {cfg.total_timeout} s in total ({phase})"
-                )
-            return FetchFailure("fetch.timeout", f"timed out after {limit} s {phase}")
-        detail = str(exc) or type(exc).__name__
+                message = f"timed out after {cfg.total_timeout} s in total ({phase})"
+            else:
+                message = f"timed out after {limit} s {phase}"
+            return FetchFailure("fetch.timeout", message, retryable=True)
+        detail = _detail(exc)
         if isinstance(exc, httpx.ConnectError):
             where = f"{url.host}:{url.port}" if url.port else url.host
-            return FetchFailure("fetch.connect_error", f"could not connect to {where}: {detail}")
+            return FetchFailure(
+                "fetch.connect_error", f"could not connect to {where}: {detail}", retryable=True
+            )
         if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
             return FetchFailure("fetch.bad_url", f"invalid URL {url}: {detail}")
-        if isinstance(exc, httpx.RemoteProtocolError):
-            return FetchFailure("fetch.error", f"{url.host} sent an invalid response: {detail}")
-        if isinstance(exc, httpx.TransportError):
-            return FetchFailure("fetch.error", f"network error talking to {url.host}: {detail}")
+        if isinstance(exc, httpx.RemoteProtocolError):  # also a connection dropped mid-body
+            return FetchFailure(
+                "fetch.error", f"{url.host} sent an invalid response: {detail}", retryable=True
+            )
+        if isinstance(exc, httpx.TransportError):  # a reset, a failed read or write
+            return FetchFailure(
+                "fetch.error", f"network error talking to {url.host}: {detail}", retryable=True
+            )
         return FetchFailure("fetch.error", f"fetch of {url} failed: {detail}")
+
+
+class Fetcher:
+    """The synchronous facade: an AsyncFetcher on an event loop in a background thread.
+
+    `fetch(task)` fetches one page; `fetcher(tasks)` yields one Page per task **as each
+    completes, not in the order of the tasks**, fetching many hosts at once within the
+    limits of `config` (see FetchConfig). The tasks are taken from the iterable in the
+    caller's thread, at most 2 * concurrency ahead of the pages consumed, so a lazy
+    iterable (a database query, a generator) stays lazy and memory stays bounded; a window
+    full of one host's tasks goes at that host's pace, so interleave hosts in a long
+    input. Neither raises for a bad task. Use as a context manager, or call close().
+
+    `transport`: a synchronous httpx transport (httpx.BaseTransport, e.g. an
+    httpx.MockTransport with a plain function) is run in worker threads; an async-only
+    one (httpx.AsyncBaseTransport) is used as it is. None: the network, with the
+    private-address guard.
+    """
+
+    def __init__(
+        self,
+        config: FetchConfig | None = None,
+        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.config = config or FetchConfig()
+        if isinstance(transport, httpx.BaseTransport):
+            async_transport: httpx.AsyncBaseTransport | None = ThreadedTransport(transport)
+        else:
+            async_transport = transport
+        self._loop = asyncio.new_event_loop()
+        # DNS look-ups, synchronous transports and local files run in the loop's executor:
+        # enough threads that slow resolvers cannot starve the fetches.
+        self._loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, self.config.concurrency) + 4, thread_name_prefix="fetcher-io"))
+        self._thread = threading.Thread(target=self._loop.run_forever, name="fetcher", daemon=True)
+        self._thread.start()
+        self._closed = False
+
+        async def make() -> AsyncFetcher:  # made on its own loop
+            return AsyncFetcher(self.config, async_transport)
+
+        self._engine = self._wait(make())
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop what is still running, close the connections and the background loop."""
+        if self._closed:
+            return
+        self._closed = True
+
+        async def shutdown() -> None:
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in others:
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            await self._engine.aclose()
+            await self._loop.shutdown_default_executor()
+
+        try:
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    def fetch(self, task: FetchTask) -> Page:
+        """Fetch one task. Never raises: failures come back as a Page with `error` set."""
+        return self._wait(self._engine.fetch(task))
+
+    def fetch_document(self, url: str) -> Page:
+        """A sitemap or a feed (see AsyncFetcher.fetch_document). Never raises."""
+        return self._wait(self._engine.fetch_document(url))
+
+    def __call__(self, tasks: Iterable[FetchTask]) -> Iterator[Page]:
+        """One Page per task, in the order they complete; a failed task never stops the
+        others. Stopping early (breaking out of the loop) cancels what is still running."""
+        window = 2 * max(1, self.config.concurrency)
+        completed: queue.SimpleQueue[concurrent.futures.Future[Page]] = queue.SimpleQueue()
+        running: dict[concurrent.futures.Future[Page], FetchTask] = {}
+        source = iter(tasks)
+        more = True
+        try:
+            while True:
+                while more and len(running) < window:
+                    try:
+                        task = next(source)
+                    except StopIteration:
+                        more = False
+                        break
+                    future = self._submit(self._engine.fetch(task))
+                    running[future] = task
+                    future.add_done_callback(completed.put)
+                if not running:
+                    return
+                future = completed.get()
+                task = running.pop(future)
+                yield _page_of(future, task)
+        finally:
+            for future in running:
+                future.cancel()
+
+    def _submit(self, coroutine: Awaitable[T]) -> concurrent.futures.Future[T]:
+        if self._closed:
+            raise RuntimeError("this Fetcher is closed")
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+
+    def _wait(self, coroutine: Awaitable[T]) -> T:
+        return self._submit(coroutine).result()
+
+
+@dataclass
+class _Attempt:
+    """One fetch in progress: its Page, the time it spent waiting for turns, and the
+    validators of the last good fetch (sent for a conditional request)."""
+
+    page: Page
+    waited: float = 0.0
+    validators: dict[str, str] = field(default_factory=dict)
+    not_modified: bool = False
+
+
+@dataclass
+class _Budget:
+    """The total timeout of one attempt, as a loop-time deadline."""
+
+    total: float
+    deadline: float
+
+    def remaining(self, phase: str) -> float:
+        remaining = self.deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            raise FetchFailure(
+                "fetch.timeout",
+                f"timed out after {self.total} s in total ({phase})",
+                retryable=True,
+            )
+        return remaining
+
+
+def _validators(task: FetchTask) -> dict[str, str]:
+    """Conditional-request headers from the last good fetch's ETag and Last-Modified."""
+    headers = {}
+    if task.etag:
+        headers["If-None-Match"] = task.etag
+    if task.last_modified:
+        headers["If-Modified-Since"] = task.last_modified
+    return headers
+
+
+def _check_status(response: httpx.Response) -> None:
+    status = response.status_code
+    if 200 <= status < 300:
+        return
+    reason = response.reason_phrase or httpx.codes.get_reason_phrase(status)
+    retryable = status in RETRY_STATUSES
+    raise FetchFailure(
+        f"fetch.http_{status}",
+        f"HTTP {status} {reason}".rstrip(),
+        retryable=retryable,
+        retry_after=parse_retry_after(response.headers.get("retry-after")) if retryable else None,
+    )
+
+
+def _detail(exc: BaseException) -> str:
+    """The first message down the exception's chain: httpx and anyio often wrap an OSError
+    ("[Errno 104] Connection reset by peer") in exceptions that say nothing."""
+    cause: BaseException | None = exc
+    for _ in range(5):
+        if cause is None:
+            break
+        if str(cause):
+            return str(cause)
+        cause = cause.__cause__ or cause.__context__
+    return type(exc).__name__
+
+
+def _after(failure: FetchFailure, tries: int) -> FetchFailure:
+    """The failure as the page reports it: with the number of attempts, if more than one."""
+    if tries == 1:
+        return failure
+    return FetchFailure(failure.outcome, f"{failure.message} ({tries} attempts)")
+
+
+def _page_of(future: concurrent.futures.Future[Page], task: FetchTask) -> Page:
+    try:
+        return future.result()
+    except BaseException as exc:  # cancelled, or a bug: still one Page per task
+        return Page(url=task.url, origin_url=task.origin_url, source=task.source,
+                    fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                    error=f"fetch did not complete: {type(exc).__name__}: {exc}",
+                    outcome="fetch.error")
+
+
+async def _aiter(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
 
 
 def _refuse_binary(body: bytes) -> None:

@@ -40,6 +40,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
@@ -542,12 +543,12 @@ class _Discovery:
             self.cap_logged = True
         return False
 
-    def expand(self, target: str) -> Iterator[FetchTask]:
+    def expand(self, target: str, source: str = "cli") -> Iterator[FetchTask]:
         if is_local(target):
-            yield from self.expand_local(target)
+            yield from self.expand_local(target, source)
             return
         if not (_worth_fetching(target) and _web_url(target, "") == target):
-            yield FetchTask(url=target, source="cli")
+            yield FetchTask(url=target, source=source)
             return
         key = canonicalize(target)
         if key in self.scheduled:
@@ -570,25 +571,29 @@ class _Discovery:
         else:
             # Named like a sitemap or feed but is neither: it is a page after all.
             LOGGER.info("discover: %s is neither a sitemap nor a feed; taken as a page", target)
-            yield FetchTask(url=target, source="cli")
+            yield FetchTask(url=target, source=source)
 
-    def expand_local(self, target: str) -> Iterator[FetchTask]:
+    def expand_local(self, target: str, source: str = "cli") -> Iterator[FetchTask]:
         try:
             path = to_path(target)
         except ValueError:
-            yield FetchTask(url=target, source="cli")
+            yield FetchTask(url=target, source=source)
             return
         try:
             is_list = path.name.lower().endswith(URL_LIST_SUFFIXES) and path.is_file()
         except OSError:  # no permission to look: let the fetcher report it
             is_list = False
         if not is_list:
-            yield FetchTask(url=target, source="cli")
+            yield FetchTask(url=target, source=source)
             return
+        yield from self.expand_list(path)
+
+    def expand_list(self, path: str | os.PathLike[str]) -> Iterator[FetchTask]:
+        """The URLs of a URL file, each expanded like a target (a sitemap in it is read)."""
         source = f"file:{path}"
         try:
             for url in read_url_file(path):
-                yield FetchTask(url=url, source=source)
+                yield from self.expand(url, source)
         except (OSError, EOFError, UnicodeError) as exc:
             LOGGER.warning("discover: could not read %s: %s", path, exc)
 
@@ -631,10 +636,13 @@ def discover(
     fetch_bytes: FetchBytes,
     max_sitemaps: int = 1000,
     max_urls: int | None = None,
+    url_files: Iterable[str | os.PathLike[str]] = (),
 ) -> Iterator[FetchTask]:
-    """FetchTasks for the pages that `targets` name, lazily, each URL once.
+    """FetchTasks for the pages that `targets` name, then those of `url_files`, lazily,
+    each URL once.
 
-    A local .urls(.gz) file gives its URLs (source "file:<path>"); a URL named like a
+    A local .urls(.gz) file, and every file of `url_files` whatever its name, gives its URLs
+    (source "file:<path>"), each expanded like a target; a URL named like a
     sitemap or feed (or any .xml) is fetched with `fetch_bytes(url) -> (body, content_type,
     final_url)` and gives the pages it lists (source "sitemap:<url of the listing sitemap>" or
     "feed:<url>"), sitemap indexes followed breadth-first on the same site, at most
@@ -647,11 +655,10 @@ def discover(
     state = _Discovery(fetch_bytes, max_sitemaps)
     seen: set[str] = set()
     emitted = 0
-    for target in targets:
-        target = target.strip()
-        if not target:
-            continue
-        for task in state.expand(target):
+    expansions = chain((state.expand(t.strip()) for t in targets if t.strip()),
+                       (state.expand_list(path) for path in url_files))
+    for expansion in expansions:
+        for task in expansion:
             key = canonicalize(task.url)
             if key in seen:
                 continue

@@ -1,10 +1,15 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 (`site`) and the fixtures directory."""
+"""Shared fixtures: a real HTTP server on 127.0.0.1 (`site`) and the fixtures directory.
+
+The server is reachable as 127.0.0.1 and as localhost: two host names, so two hosts for
+the fetcher's per-host pacing. The fetcher refuses loopback addresses by default; tests pass
+FetchConfig(allow_private=True) (or --allow-private) to use it.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +24,17 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    # Answers the request itself instead (faults: slow bodies, resets, short bodies).
+    handler: Callable[[BaseHTTPRequestHandler], None] | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One request as the server saw it."""
+
+    at: float  # time.monotonic() when it arrived
+    host: str  # the Host header without the port: "127.0.0.1" or "localhost"
+    path: str
 
 
 class Site:
@@ -27,6 +43,7 @@ class Site:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[str] = []  # request targets in arrival order, e.g. "/a?x=1"
+        self.hits: list[Hit] = []  # the same requests, with arrival time and host name
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         # Client disconnects (a test's timeout) are expected; keep them out of the output.
@@ -54,13 +71,24 @@ class Site:
         self.routes[path] = Route(data, status, all_headers, delay)
         return self.url(path)
 
+    def handle(self, path: str, handler: Callable[[BaseHTTPRequestHandler], None]) -> str:
+        """Let `handler(request_handler)` answer `path` by writing to its wfile itself."""
+        self.routes[path] = Route(b"", handler=handler)
+        return self.url(path)
+
     def redirect(self, path: str, to_path: str, status: int = 302) -> str:
         """Answer `path` with a redirect to `to_path` (a path or a full URL)."""
         return self.add(path, b"", status=status, headers={"Location": to_path}, content_type=None)
 
-    def url(self, path: str) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{path}"
+    def url(self, path: str, host: str | None = None) -> str:
+        """The URL of `path`; `host="localhost"` names the same server differently."""
+        address, port = self._server.server_address[:2]
+        return f"http://{host or address}:{port}{path}"
+
+    def paths(self, host: str | None = None) -> list[str]:
+        """Request targets in arrival order, without robots.txt; only `host`'s if given."""
+        return [h.path for h in self.hits
+                if h.path != "/robots.txt" and (host is None or h.host == host)]
 
     def start(self) -> None:
         self._thread.start()
@@ -76,10 +104,15 @@ def _handler_for(site: Site) -> type[BaseHTTPRequestHandler]:
         disable_nagle_algorithm = True  # headers and body go out in separate writes
 
         def do_GET(self) -> None:
+            host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+            site.hits.append(Hit(time.monotonic(), host, self.path))
             site.requests.append(self.path)
             route = site.routes.get(self.path) or site.routes.get(urlsplit(self.path).path)
             if route is None:
                 route = Route(b"not found", 404, {"Content-Type": "text/plain"})
+            if route.handler is not None:
+                route.handler(self)
+                return
             if route.delay:
                 time.sleep(route.delay)
             self.send_response(route.status)

@@ -22,6 +22,10 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run([SCRAPE, *args], capture_output=True, text=True, cwd=cwd, timeout=120)
 
 
+# The `site` fixture is on 127.0.0.1, refused by default, and need not be paced.
+LOCAL = ("--allow-private", "--delay", "0")
+
+
 def lines_by_url(stdout: str) -> dict[str, str]:
     return {line.rsplit("  ", 1)[-1]: line for line in stdout.splitlines() if "  " in line}
 
@@ -35,8 +39,10 @@ def test_ingest_good_and_bad_urls_in_one_run(site, fixtures_dir, tmp_path):
     slow = site.add("/slow", page, delay=3.0)
     db_path = tmp_path / "scrape.db"
 
-    proc = run("ingest", "--db", str(db_path), "--timeout", "0.5",
-               missing, json_url, slow, good, moved)
+    # One request at a time, in order (`good` is stored before `moved` reaches it), and one
+    # attempt each (the slow page is not retried).
+    proc = run("ingest", "--db", str(db_path), "--timeout", "0.5", *LOCAL, "--per-host", "1",
+               "--retries", "1", missing, json_url, slow, good, moved)
 
     assert proc.returncode == 0, proc.stderr
     out = lines_by_url(proc.stdout)
@@ -76,7 +82,8 @@ def test_same_site_canonical_link_keys_the_article(site, fixtures_dir, tmp_path)
     first = site.add("/world/story", html)
     print_copy = site.add("/print/world/story", html)
     db_path = tmp_path / "x.db"
-    proc = run("ingest", "--db", str(db_path), first + "?utm_source=feed&fbclid=abc", print_copy)
+    proc = run("ingest", "--db", str(db_path), *LOCAL, first + "?utm_source=feed&fbclid=abc",
+               print_copy)
     assert proc.returncode == 0, proc.stderr
     db = sqlite_utils.Database(db_path)
     assert [row["canonical_url"] for row in db["articles"].rows] == [canonical]
@@ -86,10 +93,10 @@ def test_same_site_canonical_link_keys_the_article(site, fixtures_dir, tmp_path)
 def test_reingest_updates_instead_of_adding(site, fixtures_dir, tmp_path):
     url = site.add("/a", (fixtures_dir / "seed-sibling-paragraphs.html").read_bytes())
     db_path = tmp_path / "x.db"
-    assert run("ingest", "--db", str(db_path), url).returncode == 0
+    assert run("ingest", "--db", str(db_path), *LOCAL, url).returncode == 0
     edited = (fixtures_dir / "seed-sibling-paragraphs.html").read_text(encoding="utf-8")
     site.add("/a", edited.replace("optics do matter", "optics matter a great deal"))
-    proc = run("ingest", "--db", str(db_path), url)
+    proc = run("ingest", "--db", str(db_path), *LOCAL, url)
     assert proc.stdout.startswith("updated")
     db = sqlite_utils.Database(db_path)
     assert db["articles"].count == 1
@@ -98,14 +105,14 @@ def test_reingest_updates_instead_of_adding(site, fixtures_dir, tmp_path):
 
 
 def test_every_input_failing_exits_non_zero(site, tmp_path):
-    proc = run("ingest", "--db", str(tmp_path / "x.db"), site.url("/nothing-here"))
+    proc = run("ingest", "--db", str(tmp_path / "x.db"), *LOCAL, site.url("/nothing-here"))
     assert proc.returncode == 1
     assert "fetch.http_404" in proc.stdout
 
 
 def test_clean_prints_the_record_as_json(site, fixtures_dir):
     url = site.add("/story", (fixtures_dir / "seed-sibling-paragraphs.html").read_bytes())
-    proc = run("clean", url)
+    proc = run("clean", *LOCAL, url)
     assert proc.returncode == 0, proc.stderr
     record = json.loads(proc.stdout)
     # Every Article field, under its own name, the promised ones in this order.
@@ -150,7 +157,10 @@ def test_make_ingest_takes_several_urls_with_shell_characters(site, fixtures_dir
     first = site.add("/a", page) + "?x=1&y=2"
     second = site.add("/b", page.replace(b"optics do matter", b"optics matter"))
     db_path = tmp_path / "x.db"
-    proc = make_ingest(f"URL={first} {second}", f"DB={db_path}")
+    # Options pass through URL= too (each word is one argument); one request at a time keeps
+    # the order, and without robots.txt the server sees only the pages.
+    options = " ".join([*LOCAL, "--per-host", "1", "--no-robots"])
+    proc = make_ingest(f"URL={options} {first} {second}", f"DB={db_path}")
     assert proc.returncode == 0, proc.stderr
     assert site.requests == ["/a?x=1&y=2", "/b"]
     assert sqlite_utils.Database(db_path)["fetches"].count == 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 import codecs
 import gzip
 import socket
+import struct
+import threading
 import time
 import zlib
 from datetime import datetime, timedelta
@@ -38,8 +40,17 @@ RUSSIAN = (
 )
 
 
+def local_config(**overrides: object) -> FetchConfig:
+    """For the `site` fixture on 127.0.0.1: private addresses allowed, no pacing, no
+    robots.txt (tests/test_politeness.py tests those), quick retries."""
+    settings: dict[str, object] = {
+        "allow_private": True, "delay": 0.0, "obey_robots": False, "retry_backoff": 0.01,
+    }
+    return FetchConfig(**{**settings, **overrides})  # type: ignore[arg-type]
+
+
 def fetch(url: str, config: FetchConfig | None = None, **task: str) -> Page:
-    with Fetcher(config) as fetcher:
+    with Fetcher(config or local_config()) as fetcher:
         return fetcher.fetch(FetchTask(url, **task))
 
 
@@ -83,12 +94,17 @@ def test_elapsed_ms_measures_the_request(site):
     assert page.ok and page.elapsed_ms >= 200
 
 
-@pytest.mark.parametrize(("status", "reason"), [(404, "Not Found"), (503, "Service Unavailable")])
-def test_http_error_status(site, status, reason):
+@pytest.mark.parametrize(
+    ("status", "reason", "attempts"),
+    [(404, "Not Found", 1), (410, "Gone", 1), (503, "Service Unavailable", 3)],
+)
+def test_http_error_status(site, status, reason, attempts):
     page = fetch(site.add("/gone", "<p>sorry</p>", status=status))
     assert_failed(page, f"fetch.http_{status}", str(status), reason)
-    assert page.error == f"HTTP {status} {reason}"
+    tried = "" if attempts == 1 else f" ({attempts} attempts)"  # 503 is retried, 4xx not
+    assert page.error == f"HTTP {status} {reason}{tried}"
     assert page.status == status
+    assert site.requests == ["/gone"] * attempts
 
 
 def test_unknown_path_is_404(site):
@@ -110,14 +126,14 @@ def test_redirect_chain_up_to_the_limit_is_followed(site):
     site.add("/3", HTML)
     for i in range(3):
         site.redirect(f"/{i}", site.url(f"/{i + 1}"))  # absolute Location this time
-    page = fetch(site.url("/0"), FetchConfig(max_redirects=3))
+    page = fetch(site.url("/0"), local_config(max_redirects=3))
     assert page.ok and page.final_url == site.url("/3")
 
 
 def test_redirect_loop(site):
     site.redirect("/a", "/b")
     site.redirect("/b", "/a")
-    page = fetch(site.url("/a"), FetchConfig(max_redirects=3))
+    page = fetch(site.url("/a"), local_config(max_redirects=3))
     assert_failed(page, "fetch.too_many_redirects", "more than 3 redirects")
     assert len(site.requests) == 4  # the first request and 3 redirects, then it gave up
 
@@ -159,7 +175,8 @@ def test_missing_content_type_not_html(site):
 
 def test_slow_response_times_out(site):
     url = site.add("/slow", HTML, delay=2.0)
-    config = FetchConfig(connect_timeout=0.5, read_timeout=0.5, total_timeout=0.5)
+    config = local_config(connect_timeout=0.5, read_timeout=0.5, total_timeout=0.5,
+                          max_attempts=1)
     started = time.monotonic()
     page = fetch(url, config)
     assert time.monotonic() - started < 1.8  # gave up long before the server answered
@@ -173,7 +190,8 @@ def test_total_timeout_spans_redirects(site):
     site.add("/1", b"", status=302, headers={"Location": "/2"}, content_type=None, delay=0.3)
     site.add("/2", b"", status=302, headers={"Location": "/end"}, content_type=None, delay=0.3)
     started = time.monotonic()
-    page = fetch(site.url("/1"), FetchConfig(read_timeout=5.0, total_timeout=0.5))
+    page = fetch(site.url("/1"), local_config(read_timeout=5.0, total_timeout=0.5,
+                                              max_attempts=1))
     assert time.monotonic() - started < 1.5
     assert_failed(page, "fetch.timeout", "0.5 s in total")
 
@@ -188,7 +206,7 @@ def test_total_timeout_while_streaming_the_body():
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"Content-Type": "text/html"}, content=trickle())
 
-    config = FetchConfig(read_timeout=5.0, total_timeout=0.3)
+    config = local_config(read_timeout=5.0, total_timeout=0.3, max_attempts=1)
     started = time.monotonic()
     with Fetcher(config, transport=httpx.MockTransport(handler)) as fetcher:
         page = fetcher.fetch(FetchTask("http://slow.test/"))
@@ -197,7 +215,7 @@ def test_total_timeout_while_streaming_the_body():
 
 
 def test_body_larger_than_max_bytes(site):
-    page = fetch(site.add("/big", b"x" * 5000), FetchConfig(max_bytes=1000))
+    page = fetch(site.add("/big", b"x" * 5000), local_config(max_bytes=1000))
     assert_failed(page, "fetch.too_large", "larger than 1000 bytes")
 
 
@@ -212,7 +230,8 @@ def test_size_limit_stops_reading_a_stream_without_content_length():
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers={"Content-Type": "text/html"}, content=chunks())
 
-    with Fetcher(FetchConfig(max_bytes=5000), transport=httpx.MockTransport(handler)) as fetcher:
+    config = local_config(max_bytes=5000)
+    with Fetcher(config, transport=httpx.MockTransport(handler)) as fetcher:
         page = fetcher.fetch(FetchTask("http://big.test/"))
     assert_failed(page, "fetch.too_large")
     assert len(served) <= 6  # stopped right after passing the limit
@@ -234,15 +253,96 @@ def test_deflate_content_encoding_is_decoded(site):
 def test_gzip_bomb_over_http_is_cut_off(site):
     bomb = gzip.compress(b"\0" * 20_000_000)  # ~20 KB on the wire
     url = site.add("/bomb", bomb, headers={"Content-Encoding": "gzip"})
-    page = fetch(url, FetchConfig(max_bytes=100_000))
+    page = fetch(url, local_config(max_bytes=100_000))
     assert_failed(page, "fetch.too_large")
     assert page.bytes <= 100_000 + 64 * 1024  # inflated one step past the limit, no more
+
+
+# -- faults from a real server ---------------------------------------------------------
+
+
+def start_html(handler, length: int | None = None, close: bool = False) -> None:
+    """Send a 200 text/html status line and headers; no Content-Length if `length` is None."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    if length is not None:
+        handler.send_header("Content-Length", str(length))
+    if close:
+        handler.send_header("Connection", "close")
+        handler.close_connection = True
+    handler.end_headers()
+
+
+def test_slow_body_times_out_on_a_read(site):
+    def slow_body(handler):
+        start_html(handler, length=200)
+        handler.wfile.write(b"<p>first part</p>")
+        time.sleep(1.0)  # then nothing for longer than the read timeout
+        handler.wfile.write(b"<p>late</p>")
+
+    config = local_config(read_timeout=0.3, total_timeout=5.0, max_attempts=1)
+    started = time.monotonic()
+    page = fetch(site.handle("/trickle", slow_body), config)
+    assert time.monotonic() - started < 0.9
+    assert_failed(page, "fetch.timeout", "timed out after 0.3 s reading the response")
+    assert page.status == 200  # the headers came, the body did not
+
+
+def test_connection_reset_mid_body_is_retried_then_reported(site):
+    def reset(handler):
+        start_html(handler, length=100_000)
+        handler.wfile.write(b"<p>" + b"x" * 1000)
+        # SO_LINGER 0: close() sends a RST instead of a FIN.
+        handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        handler.close_connection = True
+        handler.connection.close()
+
+    page = fetch(site.handle("/reset", reset), local_config(max_attempts=2))
+    assert_failed(page, "fetch.error", "Connection reset by peer", "(2 attempts)")
+    assert site.requests == ["/reset", "/reset"]
+
+
+def test_body_shorter_than_content_length(site):
+    def short(handler):
+        start_html(handler, length=5000, close=True)
+        handler.wfile.write(b"<p>only a hundred bytes</p>".ljust(100, b" "))
+
+    page = fetch(site.handle("/short", short), local_config(max_attempts=1))
+    assert_failed(page, "fetch.error", "sent an invalid response", "received 100 bytes")
+    assert page.status == 200
+
+
+def test_fifty_mebibytes_are_cut_at_max_bytes_and_the_connection_closed(site):
+    sent = {"bytes": 0, "error": None}
+    finished = threading.Event()
+    chunk = b"<p>" + b"x" * (64 * 1024 - 3)
+
+    def endless(handler):  # 50 MiB, no Content-Length: the body ends when the server closes
+        start_html(handler, close=True)
+        try:
+            for _ in range(50 * 16):
+                handler.wfile.write(chunk)
+                sent["bytes"] += len(chunk)
+        except OSError as exc:  # the client hung up: what we want
+            sent["error"] = exc
+        finally:
+            finished.set()
+
+    started = time.monotonic()
+    page = fetch(site.handle("/huge", endless), local_config(max_bytes=1024 * 1024))
+    assert_failed(page, "fetch.too_large", "larger than 1048576 bytes")
+    assert 1024 * 1024 < page.bytes <= 1024 * 1024 + 64 * 1024  # read one chunk past, no more
+    assert finished.wait(5)
+    assert isinstance(sent["error"], OSError)  # the server saw the client close...
+    assert sent["bytes"] < 25 * 1024 * 1024  # ...long before the end (socket buffers aside)
+    assert time.monotonic() - started < 5
+    assert site.requests == ["/huge"]  # too large is final: not retried
 
 
 def test_connection_refused():
     url = f"http://127.0.0.1:{refused_port()}/"
     page = fetch(url)
-    assert_failed(page, "fetch.connect_error", "could not connect")
+    assert_failed(page, "fetch.connect_error", "could not connect", "(3 attempts)")
     assert page.url == url and page.status is None
 
 
@@ -257,19 +357,19 @@ def test_many_tasks_bad_ones_do_not_stop_good_ones(site, tmp_path):
         FetchTask(f"http://127.0.0.1:{refused_port()}/"),
         FetchTask(site.url("/b")),
     ]
-    with Fetcher() as fetcher:
-        pages = list(fetcher(tasks))
-    assert [p.url for p in pages] == [t.url for t in tasks]
-    assert [p.outcome for p in pages] == [
+    with Fetcher(local_config()) as fetcher:
+        pages = {p.url: p for p in fetcher(tasks)}  # in the order they completed
+    assert list(pages) != [] and sorted(pages) == sorted(t.url for t in tasks)
+    assert [pages[t.url].outcome for t in tasks] == [
         "fetched", "fetch.http_404", "fetch.bad_url", "fetch.not_found",
         "fetch.connect_error", "fetched",
     ]
-    assert pages[-1].body == b"<p>second</p>"
+    assert pages[site.url("/b")].body == b"<p>second</p>"
 
 
 def test_fetcher_reuses_its_client_for_many_fetches(site):
     site.add("/p", HTML)
-    with Fetcher() as fetcher:
+    with Fetcher(local_config()) as fetcher:
         pages = list(fetcher(FetchTask(site.url("/p")) for _ in range(5)))
     assert all(p.ok for p in pages) and site.requests == ["/p"] * 5
 
@@ -281,29 +381,39 @@ def test_request_headers_and_redirect_counting_with_mock_transport():
         seen.append(request)
         return httpx.Response(200, headers={"Content-Type": "text/html"}, content=b"<p>x</p>")
 
-    with Fetcher(transport=httpx.MockTransport(handler)) as fetcher:
-        page = fetcher.fetch(FetchTask("https://example.com/a"))
+    # The default configuration, but no pause between robots.txt and the page.
+    with Fetcher(FetchConfig(delay=0), transport=httpx.MockTransport(handler)) as fetcher:
+        page = fetcher.fetch(FetchTask("https://news.example.test/a"))
     assert page.ok
-    assert seen[0].headers["User-Agent"] == FetchConfig().user_agent
-    assert seen[0].headers["Accept-Encoding"] == "gzip, deflate"
+    # robots.txt first (an HTML "robots.txt" has no rules: everything allowed), then the page.
+    assert [str(r.url) for r in seen] == [
+        "https://news.example.test/robots.txt", "https://news.example.test/a",
+    ]
+    for request in seen:
+        assert request.headers["User-Agent"] == FetchConfig().user_agent
+        assert request.headers["Accept-Encoding"] == "gzip, deflate"
 
 
 @pytest.mark.parametrize(
-    ("exc", "outcome"),
+    ("exc", "outcome", "attempts"),
     [
-        (httpx.RemoteProtocolError("bad status line"), "fetch.error"),
-        (httpx.ReadError("reset"), "fetch.error"),
-        (httpx.ConnectTimeout("slow"), "fetch.timeout"),
-        (RuntimeError("transport bug"), "fetch.error"),
+        (httpx.RemoteProtocolError("bad status line"), "fetch.error", 3),
+        (httpx.ReadError("reset"), "fetch.error", 3),
+        (httpx.ConnectTimeout("slow"), "fetch.timeout", 3),
+        (RuntimeError("transport bug"), "fetch.error", 1),
     ],
 )
-def test_transport_errors_become_pages(exc, outcome):
+def test_transport_errors_become_pages(exc, outcome, attempts):
+    calls = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
         raise exc
 
-    with Fetcher(transport=httpx.MockTransport(handler)) as fetcher:
-        page = fetcher.fetch(FetchTask("https://example.com/a"))
+    with Fetcher(local_config(), transport=httpx.MockTransport(handler)) as fetcher:
+        page = fetcher.fetch(FetchTask("https://news.example.test/a"))
     assert_failed(page, outcome)
+    assert len(calls) == attempts  # network errors and timeouts are retried, bugs are not
 
 
 def test_defaults():
@@ -311,6 +421,10 @@ def test_defaults():
     assert config.connect_timeout == 10.0 and config.read_timeout == 20.0
     assert config.total_timeout == 30.0
     assert config.max_bytes == 10 * 1024 * 1024 and config.max_redirects == 10
+    assert (config.concurrency, config.per_host, config.delay) == (16, 2, 1.0)
+    assert config.obey_robots and not config.allow_private
+    assert (config.max_attempts, config.max_retry_wait) == (3, 60.0)
+    assert config.user_agent.startswith("scrape-clean/") and "+https://" in config.user_agent
 
 
 # -- bad URLs ------------------------------------------------------------------------------
@@ -353,6 +467,25 @@ def test_header_charset_beats_meta(site):
     text = f"{meta}<p>{FRENCH}</p>"
     page = fetch(site.add("/hm", text, content_type="text/html; charset=utf-8"))
     assert page.encoding == "utf-8"
+
+
+def test_wrong_declared_charset_utf8_for_a_cp1252_page(site):
+    text = f"<p>{FRENCH} — “quoted”.</p>"
+    url = site.add("/w", text.encode("cp1252"), content_type="text/html; charset=utf-8")
+    page = fetch(url)
+    assert page.ok and page.encoding == "cp1252"
+    assert page.body.decode(page.encoding) == text
+
+
+def test_utf8_page_with_a_stray_byte_keeps_utf8():
+    body = f"<p>{FRENCH}</p>".encode() + b"\xe9<p>fin</p>"  # one cp1252 byte in UTF-8
+    assert detect_encoding(body, "text/html; charset=utf-8") == "utf-8"
+
+
+def test_wrong_meta_charset_utf8_for_a_cp1252_page():
+    text = f'<html><head><meta charset="utf-8"></head><body><p>{FRENCH}</p></body></html>'
+    name = detect_encoding(text.encode("cp1252"), "text/html")
+    assert name == "cp1252" and text.encode("cp1252").decode(name) == text
 
 
 @pytest.mark.parametrize("codec", ["cp1252", "cp1251", "utf-8"])
@@ -562,7 +695,7 @@ def test_is_local_and_to_file_url(tmp_path):
 def test_binary_served_as_html_is_refused(site, tmp_path):
     png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
     noise = bytes((i * 7919) % 256 for i in range(4096))  # no signature, just bytes
-    with Fetcher() as fetcher:
+    with Fetcher(local_config()) as fetcher:
         for body in (png, noise):
             page = fetcher.fetch(FetchTask(site.add("/img", body)))
             assert (page.outcome, page.body) == ("fetch.binary", b""), body[:8]
