@@ -18,8 +18,9 @@ venv: $(STAMP)
 
 # make ingest URL="https://a/1 https://b/2 page.html"   (no URL: the offline samples in data/samples/)
 # Each word is quoted on its own, so a URL's "&" or "?" never reaches the shell.
+# FLAGS passes options through: make ingest URL=https://example.com/sitemap.xml FLAGS="--max-age 12"
 ingest: $(STAMP)
-	$(BIN)/scrape ingest --db '$(DB)' $(foreach u,$(if $(URL),$(URL),$(SAMPLES)),'$(u)')
+	$(BIN)/scrape ingest --db '$(DB)' $(FLAGS) $(foreach u,$(if $(URL),$(URL),$(SAMPLES)),'$(u)')
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -157,10 +157,10 @@ def test_make_ingest_takes_several_urls_with_shell_characters(site, fixtures_dir
     first = site.add("/a", page) + "?x=1&y=2"
     second = site.add("/b", page.replace(b"optics do matter", b"optics matter"))
     db_path = tmp_path / "x.db"
-    # Options pass through URL= too (each word is one argument); one request at a time keeps
-    # the order, and without robots.txt the server sees only the pages.
+    # Options go in FLAGS; one request at a time keeps the order, and without robots.txt the
+    # server sees only the pages.
     options = " ".join([*LOCAL, "--per-host", "1", "--no-robots"])
-    proc = make_ingest(f"URL={options} {first} {second}", f"DB={db_path}")
+    proc = make_ingest(f"URL={first} {second}", f"FLAGS={options}", f"DB={db_path}")
     assert proc.returncode == 0, proc.stderr
     assert site.requests == ["/a?x=1&y=2", "/b"]
     assert sqlite_utils.Database(db_path)["fetches"].count == 2
