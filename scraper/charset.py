@@ -58,6 +58,14 @@ def _codec(label: str | None) -> str | None:
 def _header_charset(content_type_header: str | None) -> str | None:
     if not content_type_header:
         return None
+    if not any(c in content_type_header for c in '"\\*('):
+        # The common header ("text/html; charset=utf-8"): no quoting, no RFC 2231, no
+        # comments, so splitting gives what email.message would, at a tenth of the cost.
+        for param in content_type_header.split(";")[1:]:
+            name, equals, value = param.partition("=")
+            if equals and name.strip().lower() == "charset":
+                return value.strip()
+        return None
     message = Message()
     message["content-type"] = content_type_header
     charset = message.get_param("charset")

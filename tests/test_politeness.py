@@ -25,7 +25,12 @@ from pipeline.records import FetchTask, Page
 from scraper import AsyncFetcher, FetchConfig, Fetcher
 from scraper.hosts import backoff, parse_retry_after
 from scraper.robots import agent_token
-from scraper.transports import GuardedTransport, refused_kind
+from scraper.transports import (
+    GuardedAiohttpTransport,
+    GuardedTransport,
+    network_transport,
+    refused_kind,
+)
 
 HTML = "<html><body><p>A page.</p></body></html>"
 SCRAPE = str(Path(sys.executable).parent / "scrape")
@@ -366,17 +371,23 @@ def test_backoff_is_exponential_with_full_jitter():
 # -- private addresses ---------------------------------------------------------------------
 
 
-def test_loopback_is_refused_by_default(site):
+# Both network transports carry the guard: aiohttp's (the default) and httpcore's.
+TRANSPORTS = ["aiohttp", "httpcore"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_loopback_is_refused_by_default(site, transport):
     url = site.add("/page", HTML)
-    page = fetch_all(FetchConfig(), [url])[url]
+    page = fetch_all(FetchConfig(transport=transport), [url])[url]
     assert page.outcome == "fetch.private_address" and not page.ok
     assert page.error == "refused: 127.0.0.1 is a loopback address (use --allow-private to allow)"
     assert site.requests == []  # not even robots.txt
 
 
-def test_a_host_name_resolving_to_loopback_is_refused(site):
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_host_name_resolving_to_loopback_is_refused(site, transport):
     url = site.add("/page", HTML).replace("127.0.0.1", "localhost")
-    page = fetch_all(FetchConfig(obey_robots=False), [url])[url]
+    page = fetch_all(FetchConfig(obey_robots=False, transport=transport), [url])[url]
     assert page.outcome == "fetch.private_address"
     assert page.error == ("refused: localhost resolves to 127.0.0.1, a loopback address "
                           "(use --allow-private to allow)")
@@ -401,11 +412,12 @@ class Router(httpx.AsyncBaseTransport):
         await self.network.aclose()
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
 @pytest.mark.parametrize("obey_robots", [True, False])
-def test_a_redirect_to_a_private_address_is_refused(site, obey_robots):
+def test_a_redirect_to_a_private_address_is_refused(site, obey_robots, transport):
     target = site.add("/internal", HTML).replace("127.0.0.1", "localhost")
-    cfg = FetchConfig(delay=0, obey_robots=obey_robots)
-    with Fetcher(cfg, transport=Router(target, GuardedTransport(cfg))) as fetcher:
+    cfg = FetchConfig(delay=0, obey_robots=obey_robots, transport=transport)
+    with Fetcher(cfg, transport=Router(target, network_transport(cfg))) as fetcher:
         page = fetcher.fetch(FetchTask("http://news.test/story"))
     assert page.outcome == "fetch.private_address"
     assert page.error == ("refused: localhost resolves to 127.0.0.1, a loopback address "
@@ -414,12 +426,65 @@ def test_a_redirect_to_a_private_address_is_refused(site, obey_robots):
     assert site.requests == []  # checked at the hop, before anything was sent
 
 
-def test_allow_private_applies_to_the_guard(site):
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_allow_private_applies_to_the_guard(site, transport):
     url = site.add("/page", HTML).replace("127.0.0.1", "localhost")
-    cfg = FetchConfig(delay=0, obey_robots=False, allow_private=True)
-    with Fetcher(cfg, transport=Router(url, GuardedTransport(cfg))) as fetcher:
+    cfg = FetchConfig(delay=0, obey_robots=False, allow_private=True, transport=transport)
+    with Fetcher(cfg, transport=Router(url, network_transport(cfg))) as fetcher:
         page = fetcher.fetch(FetchTask("http://news.test/story"))
     assert page.ok and page.final_url == url
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://[::1]:9/page", "refused: ::1 is a loopback address"),
+        ("http://10.1.2.3/page", "refused: 10.1.2.3 is a private address"),
+        ("http://169.254.169.254/latest", "refused: 169.254.169.254 is a link-local address"),
+    ],
+)
+def test_ip_literals_are_refused_before_connecting(url, message, transport):
+    # Nothing listens there (and 10.1.2.3 is not routed to): refused before any connection.
+    page = fetch_all(FetchConfig(obey_robots=False, transport=transport), [url])[url]
+    assert page.outcome == "fetch.private_address"
+    assert page.error == f"{message} (use --allow-private to allow)"
+
+
+def test_the_default_transport_is_aiohttp_and_httpcore_remains():
+    assert FetchConfig().transport == "aiohttp"
+    assert isinstance(network_transport(FetchConfig()), GuardedAiohttpTransport)
+    assert isinstance(network_transport(FetchConfig(transport="httpcore")), GuardedTransport)
+    with pytest.raises(ValueError, match="unknown transport"):
+        network_transport(FetchConfig(transport="curl"))
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_both_transports_fetch_and_keep_cookies(site, transport):
+    def set_cookie(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Set-Cookie", "session=abc; Path=/")
+        handler.send_header("Content-Length", str(len(HTML)))
+        handler.end_headers()
+        handler.wfile.write(HTML.encode())
+
+    sent: list[str | None] = []
+
+    def echo(handler):
+        sent.append(handler.headers.get("Cookie"))
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(HTML)))
+        handler.end_headers()
+        handler.wfile.write(HTML.encode())
+
+    first, second = site.handle("/login", set_cookie), site.handle("/next", echo)
+    with Fetcher(config(obey_robots=False, transport=transport)) as fetcher:
+        assert fetcher.fetch(FetchTask(first)).ok
+        page = fetcher.fetch(FetchTask(second))
+    assert page.ok and page.body == HTML.encode() and page.encoding == "utf-8"
+    assert sent == ["session=abc"]  # httpx's jar, the same with either transport
 
 
 def test_local_files_are_not_affected(tmp_path):
