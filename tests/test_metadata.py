@@ -92,23 +92,23 @@ def test_json_ld_reaches_the_record_and_dates_are_days():
 
 def test_json_ld_graph_with_references():
     graph = {"@context": "https://schema.org", "@graph": [
-        {"@type": "Organization", "@id": "https://ex.org/#org", "name": "Graph Times"},
-        {"@type": "WebSite", "@id": "https://ex.org/#site", "name": "Graph Times Online"},
-        {"@type": "ImageObject", "@id": "https://ex.org/#img", "url": "/a/pic.png"},
-        {"@type": "WebPage", "@id": "https://ex.org/p#page", "name": "Page name | Graph Times",
+        {"@type": "Organization", "@id": "https://example.org/#org", "name": "Graph Times"},
+        {"@type": "WebSite", "@id": "https://example.org/#site", "name": "Graph Times Online"},
+        {"@type": "ImageObject", "@id": "https://example.org/#img", "url": "/a/pic.png"},
+        {"@type": "WebPage", "@id": "https://example.org/p#page", "name": "Page name | Graph Times",
          "datePublished": "2024-01-01", "inLanguage": "fr-FR"},
         {"@type": ["Article"], "headline": "Graph headline",
-         "author": {"@id": "https://ex.org/#/person/1"},
-         "publisher": {"@id": "https://ex.org/#org"},
-         "image": {"@id": "https://ex.org/#img"}, "datePublished": "2024-03-05T10:00:00+01:00",
+         "author": {"@id": "https://example.org/#/person/1"},
+         "publisher": {"@id": "https://example.org/#org"},
+         "image": {"@id": "https://example.org/#img"}, "datePublished": "2024-03-05T10:00:00+01:00",
          "keywords": ["One", "two, Three"]},
-        {"@type": "Person", "@id": "https://ex.org/#/person/1", "name": "Jo Writer"},
+        {"@type": "Person", "@id": "https://example.org/#/person/1", "name": "Jo Writer"},
     ]}
-    meta = from_json_ld([json.dumps(graph)], base_url="https://ex.org/p")
+    meta = from_json_ld([json.dumps(graph)], base_url="https://example.org/p")
     assert meta.title == "Graph headline"  # the Article, not the WebPage
     assert meta.author == "Jo Writer"  # resolved through its @id
     assert meta.sitename == "Graph Times"
-    assert meta.image_url == "https://ex.org/a/pic.png"
+    assert meta.image_url == "https://example.org/a/pic.png"
     assert meta.date == "2024-03-05T10:00:00+01:00"
     assert meta.language == "fr"  # the Article has none: the WebPage's
     assert meta.tags == ["One", "two", "Three"]
