@@ -12,6 +12,7 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 import trafilatura
+from selectolax.lexbor import LexborHTMLParser
 from htmldate.extractors import extract_url_date
 from htmldate.settings import MIN_DATE
 from htmldate.utils import Extractor as DateOptions
@@ -65,8 +66,20 @@ def declared(html: str, base_url: str | None = None) -> Declared:
     (relative ones without an og: tag, IP hosts) and reads no <html lang>.
     """
     head = parse_head(html)  # the head is enough (JSON-LD in <body> is found without parsing)
-    tree = head[0]
-    out = Declared()
+    out = Declared(canonical_url=_canonical_link(head[0], base_url))
+    # A saved page without its URL still resolves relative images against its canonical link.
+    out.meta = page_metadata(html, base_url=base_url or out.canonical_url, head=head)
+    out.language = out.meta.language
+    return out
+
+
+def canonical_link(html: str, base_url: str | None = None) -> str | None:
+    """The page's rel=canonical link (or og:url), absolute; only the head is parsed, so this
+    is cheap enough to ask before deciding whether to clean a page at all."""
+    return _canonical_link(parse_head(html)[0], base_url)
+
+
+def _canonical_link(tree: LexborHTMLParser, base_url: str | None) -> str | None:
     for selector, attr in (('link[rel="canonical" i]', "href"),
                            ('meta[property="og:url"]', "content")):
         node = tree.css_first(selector)
@@ -74,12 +87,8 @@ def declared(html: str, base_url: str | None = None) -> Declared:
         if href:
             url = urljoin(base_url, href) if base_url else href
             if url.startswith(("http://", "https://")):
-                out.canonical_url = url
-                break
-    # A saved page without its URL still resolves relative images against its canonical link.
-    out.meta = page_metadata(html, base_url=base_url or out.canonical_url, head=head)
-    out.language = out.meta.language
-    return out
+                return url
+    return None
 
 
 def with_declared(ex: Extracted, head: Declared, base_url: str | None = None) -> Extracted:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from pipeline.records import Article, Page, Result
-from pipeline.urls import canonicalize, same_site
+from pipeline.urls import canonicalize, is_site_root, same_site
 
 from .boilerplate import is_prompt, post_pass
 from .deadline import CleanTimeout, deadline
@@ -116,6 +116,7 @@ class Cleaner:
             tags=ex.tags,
             repeated_paragraphs_removed=repeated,
             fetched_at=page.fetched_at,
+            canonical_link=canonicalize(ex.url) if ex.url else None,
         )
 
 
@@ -166,8 +167,12 @@ def _from_text(text: str) -> Extracted:
 
 
 def _canonical(url: str, declared: str | None) -> str:
-    """The page's own canonical link when it names the same site (or we only have a file)."""
+    """The page's own canonical link when it names the same site (or we only have a file),
+    unless it names the site's home page for a page that is not: a common misconfiguration
+    that would file every article of the site under one key."""
     if declared and declared.startswith(("http://", "https://")):
+        if is_site_root(declared) and not is_site_root(url):
+            return canonicalize(url)
         if not url.startswith(("http://", "https://")) or same_site(url, declared):
             return canonicalize(declared)
     return canonicalize(url)

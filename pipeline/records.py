@@ -75,6 +75,16 @@ class Article:
     tags: list[str] = field(default_factory=list)  # a JSON array (text) in the database
     repeated_paragraphs_removed: int = 0
     fetched_at: str = ""
+    # The page's own rel=canonical (or og:url) as declared, whatever site it names; a
+    # syndicated copy names the original there. `canonical_url` is the key: the same link
+    # when it is on the page's site, else the page's own URL.
+    canonical_link: str | None = None
+    # Set by the store's deduper: the id of the cluster's canonical article (None when this
+    # row is canonical or unique), the similarity to the copy it matched, and how it matched
+    # ("exact": same folded body; "near": Jaccard; "contained": a trimmed copy).
+    duplicate_of: int | None = None
+    similarity: float | None = None
+    dup_method: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, in declaration order: the JSON form of the record."""
@@ -87,7 +97,9 @@ class Result:
 
     `outcome` is the counter key for this input: the fetcher's reason when the fetch failed
     ("fetch.http_404"), the cleaner's when it found nothing ("clean.no_content"), "cleaned"
-    otherwise; the store then records "new" or "updated". `error` is the human-readable reason.
+    otherwise; the store then records "new", "duplicate" (a new row, another copy of a stored
+    story), "updated" or "unchanged"; "alias" is a page whose canonical link names an article
+    already stored (not cleaned). `error` is the human-readable reason.
     """
 
     page: Page
@@ -96,3 +108,8 @@ class Result:
     error: str | None = None
     # What the cleaner removed from this page and why ("prune.link_run": 12, "post.prompt": 3).
     drops: dict[str, int] = field(default_factory=dict)
+    # The body's MinHash signature (cleaner.dedup.Signature), computed where cleaning runs so
+    # the single writer need not; None until then.
+    signature: Any = None
+    # The stored article this input ended at (the fetches.article_id column), set by the store.
+    article_id: int | None = None

@@ -13,17 +13,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cleaner import Cleaner
+from cleaner.dedup import DedupConfig, LSHIndex, Sign
+from cleaner.extract import canonical_link
 from scraper import Fetcher
 from scraper.sources import discover
 from store import History, Store
 
 from .records import FetchTask, Page, Result
-from .urls import is_local
+from .urls import canonicalize, is_local, is_site_root, same_site
+
+HEAD_BYTES = 256 * 1024  # enough for any <head>; the canonical link is read from there
 
 # Outcomes of an input that ends with its article stored (or still as stored), or that was
 # read as intended (a sitemap or feed read for its links).
-STORED = ("new", "updated", "unchanged", "not_modified", "skipped.fresh", "source.read")
-ALWAYS_SHOWN = ("new", "updated", "unchanged")
+STORED = ("new", "duplicate", "updated", "unchanged", "not_modified", "alias", "skipped.fresh",
+          "source.read")
+ALWAYS_SHOWN = ("new", "duplicate", "updated", "unchanged")
 
 
 @dataclass
@@ -112,14 +117,50 @@ def discovered(targets: Iterable[str], fetcher: Fetcher, side: deque[Result],
     return discover(targets, fetch_bytes, url_files=url_files)
 
 
+def alias_of(page: Page, store: Store) -> tuple[int, str] | None:
+    """(id, canonical URL) of the stored article that `page` names as its canonical link,
+    when that is another page of the same site (an AMP, print or tracking-parameter copy):
+    such a page is recognised before cleaning. A link to the site's home page is ignored
+    (a common misconfiguration), and so is a page whose link names itself."""
+    if not page.ok or page.content_type == "text/plain":
+        return None
+    own = page.origin_url or page.final_url or page.url
+    if not own.startswith(("http://", "https://")):
+        return None
+    head = page.body[:HEAD_BYTES].decode(page.encoding or "utf-8", errors="replace")
+    link = canonical_link(head, base_url=own)
+    if link is None:
+        return None
+    target = canonicalize(link)
+    if target == canonicalize(own) or is_site_root(target) or not same_site(own, target):
+        return None
+    article_id = store.article_id(target)
+    return (article_id, target) if article_id is not None else None
+
+
+def skip_aliases(pages: Iterable[Page], store: Store, side: deque[Result]) -> Iterator[Page]:
+    """Pages to clean; an alias of a stored article goes to `side` as an "alias" Result."""
+    for page in pages:
+        known = alias_of(page, store)
+        if known is None:
+            yield page
+        else:
+            side.append(Result(page=page, outcome="alias", article_id=known[0],
+                               error=f"canonical link names the stored article {known[1]}"))
+
+
 def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cleaner: Cleaner,
            on_result: Callable[[Result], None] | None = None,
            max_age_hours: float | None = None,
-           side: deque[Result] | None = None) -> RunSummary:
-    """Fetch, clean and store every task; every input leaves a `fetches` row.
+           side: deque[Result] | None = None,
+           dedup: DedupConfig | None = None) -> RunSummary:
+    """Fetch, clean, dedupe and store every task; every input leaves a `fetches` row.
 
     Pages fetched before are asked for only if changed (ETag / Last-Modified); with
     `max_age_hours`, pages fetched more recently than that are skipped (and say so).
+    A page whose canonical link names a stored article of its site is not cleaned ("alias").
+    Each article is placed among the stored ones (store/dedup.py): exact and near copies
+    are stored as duplicates of their story's canonical article.
     `side` takes Results made while the tasks are read (sitemaps and feeds read, pages
     skipped): they are recorded as they come.
     """
@@ -131,11 +172,13 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
         if on_result is not None:
             on_result(result)
 
-    with Store(db_path) as store:
+    config = dedup or DedupConfig()
+    with Store(db_path, index=LSHIndex(config)) as store:
         history = History(db_path)
         try:
             planned = revalidate(tasks, history, max_age_hours, skipped)
-            for result in store(clean_results(planned, fetcher, cleaner)):
+            pages = skip_aliases(fetcher(planned), store, skipped)
+            for result in store(Sign(config)(cleaner(pages))):
                 while skipped:
                     record(store.write(skipped.popleft()))
                 record(result)

@@ -71,6 +71,16 @@ def same_site(a: str, b: str) -> bool:
     return site_a is not None and site_a == registrable_domain(b)
 
 
+def is_site_root(url: str) -> bool:
+    """True for a site's home page: an http(s) URL with no path beyond "/" and no query."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return (parts.scheme.lower() in WEB_SCHEMES and parts.path in ("", "/")
+            and not parts.query)
+
+
 def is_local(target: str) -> bool:
     """True for a file:// URL or a plain filesystem path (anything without a URL scheme)."""
     try:

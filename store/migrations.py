@@ -78,8 +78,36 @@ def m003_fetch_validators_and_source(db: sqlite_utils.Database) -> None:
     db["fetches"].create_index(["url", "fetched_at"])
 
 
+def m004_duplicates(db: sqlite_utils.Database) -> None:
+    """Cross-document dedup: articles.duplicate_of (the cluster's canonical article; NULL for
+    canonical ones), similarity, dup_method, canonical_link (the page's declared canonical,
+    any site); `signatures` (one MinHash per article, by scheme, loaded at start instead of
+    re-reading bodies); the view `unique_articles` (one row per story, with its copies)."""
+    articles = db["articles"]
+    articles.add_column("canonical_link", str)
+    articles.add_column("duplicate_of", int, fk="articles", fk_col="id")
+    articles.add_column("similarity", float)
+    articles.add_column("dup_method", str)
+    articles.create_index(["duplicate_of"])
+    articles.create_index(["canonical_link"])
+    # seq grows with every write (AUTOINCREMENT never reuses a value), so a writer catches up
+    # with signatures other processes stored by reading seq > the last one it saw.
+    db.execute("""
+        CREATE TABLE signatures (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            article_id INTEGER NOT NULL UNIQUE REFERENCES articles(id) ON DELETE CASCADE,
+            scheme TEXT NOT NULL,
+            shingles INTEGER NOT NULL,
+            minhash BLOB NOT NULL
+        )""")
+    db.execute("""
+        CREATE VIEW unique_articles AS
+        SELECT a.*, (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id) AS copies
+        FROM articles a WHERE a.duplicate_of IS NULL""")
+
+
 MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
-                               m003_fetch_validators_and_source]
+                               m003_fetch_validators_and_source, m004_duplicates]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

@@ -12,23 +12,30 @@ import sqlite_utils
 from pipeline.records import Article, Result
 
 from .db import open_db
+from .dedup import Clusters, SimilarityIndex
 
-ARTICLE_COLUMNS = tuple(f.name for f in dataclasses.fields(Article))
+# The dedup fields are the deduper's (store/dedup.py); an upsert never overwrites them.
+DEDUP_COLUMNS = ("duplicate_of", "similarity", "dup_method")
+ARTICLE_COLUMNS = tuple(f.name for f in dataclasses.fields(Article)
+                        if f.name not in DEDUP_COLUMNS)
 FETCH_COLUMNS = ("url", "final_url", "status", "content_type", "error", "fetched_at",
                  "elapsed_ms", "bytes", "etag", "last_modified", "source")
-
 
 
 class Store:
     """Writes Results to SQLite. Holds the only connection; use one Store per process.
 
-    `write` sets `result.outcome` to "new", "updated" or "unchanged" when it stores an article,
-    and leaves the cleaner's or fetcher's outcome otherwise.
+    `write` sets `result.outcome` to "new", "duplicate" (a new row that is another copy of a
+    stored story), "updated" or "unchanged" when it stores an article, and leaves the
+    cleaner's or fetcher's outcome otherwise; `result.article_id` to the article the input
+    ended at. Exact copies are found by content_hash; near copies only with an `index`
+    (cleaner.dedup.LSHIndex): see store/dedup.py.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, index: SimilarityIndex | None = None) -> None:
         self.path = Path(path)
         self.db: sqlite_utils.Database = open_db(self.path)
+        self.clusters = Clusters(self.db, index)
 
     def __enter__(self) -> Store:
         return self
@@ -40,39 +47,69 @@ class Store:
         self.db.close()
 
     def write(self, result: Result) -> Result:
-        with self.db.conn:  # the article and its fetch row commit together
+        # IMMEDIATE: the write lock is taken before dedup reads the index's state, so a
+        # concurrent writer's copy of the same story is either fully seen or not yet begun.
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.clusters.catch_up()
             article_id = None
             if result.article is not None:
-                article_id, result.outcome = self._upsert(result.article)
-            elif result.outcome == "not_modified":  # a 304: the stored article still stands
-                article_id = self._last_article_id(result.page.url)
+                article_id, result.outcome = self._upsert(result)
+            elif result.outcome in ("not_modified", "alias"):
+                # A 304, or an alias of a stored page: the stored article still stands.
+                article_id = result.article_id or self._last_article_id(result.page.url)
+            result.article_id = article_id
             page = result.page
             row = {name: getattr(page, name) for name in FETCH_COLUMNS}
             row.update(outcome=result.outcome, error=result.error or page.error,
                        article_id=article_id)
             self.db["fetches"].insert(row)
+        except BaseException:
+            conn.rollback()
+            self.clusters.rolled_back()
+            raise
+        conn.commit()
         return result
 
     def __call__(self, results: Iterable[Result]) -> Iterator[Result]:
         for result in results:
             yield self.write(result)
 
-    def _upsert(self, article: Article) -> tuple[int, str]:
+    def _upsert(self, result: Result) -> tuple[int, str]:
+        article = result.article
+        assert article is not None
         now = datetime.now(UTC).isoformat(timespec="seconds")
         row = {name: getattr(article, name) for name in ARTICLE_COLUMNS}
         existing = self.db.execute(
-            "SELECT id, content_hash FROM articles WHERE canonical_url = ?",
-            [article.canonical_url],
-        ).fetchone()
-        if existing is None:
-            table = self.db["articles"].insert({**row, "first_seen_at": now, "updated_at": now})
-            return table.last_pk, "new"
-        article_id, old_hash = existing
-        if old_hash == article.content_hash:
+            "SELECT id, content_hash, duplicate_of, similarity, dup_method FROM articles "
+            "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
+        if existing is not None and existing[1] == article.content_hash:
+            article_id = existing[0]
             self.db["articles"].update(article_id, {"fetched_at": row["fetched_at"]})
+            article.duplicate_of, article.similarity, article.dup_method = existing[2:]
             return article_id, "unchanged"
-        self.db["articles"].update(article_id, {**row, "updated_at": now})
-        return article_id, "updated"
+        if existing is None:
+            article_id = self.db["articles"].insert(
+                {**row, "first_seen_at": now, "updated_at": now}).last_pk
+            outcome = "new"
+        else:
+            article_id = existing[0]
+            self.db["articles"].update(article_id, {**row, "updated_at": now})
+            outcome = "updated"
+        sig = result.signature
+        if sig is None and self.clusters.index is not None:
+            sig = result.signature = self.clusters.index.sign(article.text)
+        method = self.clusters.place(article_id, article, sig)
+        if outcome == "new" and method is not None and article.duplicate_of is not None:
+            outcome = "duplicate"
+        return article_id, outcome
+
+    def article_id(self, canonical_url: str) -> int | None:
+        """The id of the stored article with this canonical URL, if any."""
+        row = self.db.execute("SELECT id FROM articles WHERE canonical_url = ?",
+                              [canonical_url]).fetchone()
+        return row[0] if row else None
 
     def _last_article_id(self, url: str) -> int | None:
         row = self.db.execute(

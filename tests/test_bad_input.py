@@ -14,6 +14,8 @@ from scraper import Fetcher
 
 PROSE = ("The river rose overnight and flooded the lower town for the first time in years, "
          "officials said on Tuesday.")
+OTHER = ("Schools in the valley will reopen next week after repairs to three buildings, the "
+         "district announced.")
 
 
 def page(body: bytes, content_type: str = "text/html", encoding: str = "utf-8") -> Page:
@@ -70,7 +72,8 @@ def test_a_batch_of_bad_files_leaves_a_row_for_each(tmp_path):
         "empty.html": b"",
         "noise.html": bytes((i * 7919) % 256 for i in range(4096)),
         "latin1.html": f"<p>{PROSE} caf\xe9</p>".encode("latin-1"),
-        "good.html": f"<html><body><article><p>{PROSE}</p><p>{PROSE[::-1]}</p></article>"
+        # A story of its own (a page holding latin1.html's text would be its duplicate).
+        "good.html": f"<html><body><article><p>{OTHER}</p><p>{OTHER[::-1]}</p></article>"
                      f"</body></html>".encode(),
     }
     for name, body in files.items():

@@ -1,0 +1,273 @@
+"""Near-duplicate bodies: MinHash signatures over word shingles, an LSH index to find them.
+
+Pure computation plus an in-memory index: which article is canonical, and keeping the index
+in step with the database, is the store's business (store/dedup.py). Nothing here is global:
+a MinHasher and an LSHIndex hold only their configuration and their own entries.
+
+How two bodies are compared
+- Tokens: the casefolded body's words (`\\w+` runs; in Chinese and Japanese each character),
+  so case, punctuation, quotes and whitespace never make two copies differ.
+- Shingles: runs of `shingle` consecutive tokens (a set). A changed word alters at most
+  `shingle` shingles, so a lightly edited copy keeps most of them while two different
+  articles on one topic share almost none (common phrases are shorter than 5 words).
+- Signature: `num_perm` minimums of multiply-shift hashes of the shingle hashes (the MinHash
+  of the set); the share of equal positions in two signatures estimates their Jaccard
+  similarity. The number of distinct shingles is kept too, which turns that estimate into
+  containment (how much of the shorter body is in the longer one): a copy with its last
+  paragraphs cut is contained in the original even when the Jaccard similarity is low.
+- Index: LSH banding (`bands` x `rows` signature positions); any shared band makes a candidate,
+  which is then verified against the thresholds with the full signature.
+
+Defaults (DedupConfig), and why
+- shingle=5 words: one changed word in 20 leaves about 78% of the shingles intact (Jaccard
+  ~0.6); distinct articles sharing topic and vocabulary stay under ~0.05.
+- threshold=0.5 (estimated Jaccard): a duplicate; or containment >= 0.8 of the shorter body
+  with Jaccard >= 0.25 (a trimmed copy, at least a quarter of the original's length).
+- bands=20, rows=3: a pair at Jaccard 0.3 becomes a candidate with probability 0.43, at 0.5
+  with 0.93, at 0.6 with 0.99; at 0.05 with 0.0025 (few candidates to verify).
+  `scrape dups` and bench/dedup.py measure what these give on real text.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipeline.records import Result
+
+from .text import _CJK
+
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+_SHIFT = np.uint64(32)
+_EMPTY = np.iinfo(np.uint32).max
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    shingle: int = 5  # tokens per shingle
+    num_perm: int = 128  # signature length (a signature is num_perm * 4 bytes)
+    bands: int = 20  # LSH: bands x rows <= num_perm positions are banded
+    rows: int = 3
+    threshold: float = 0.5  # estimated Jaccard at which two bodies are one story
+    containment: float = 0.8  # or: share of the shorter body's shingles found in the longer
+    min_jaccard: float = 0.25  # ... provided the Jaccard similarity is at least this
+    seed: int = 1  # part of the signature scheme: changing it invalidates stored signatures
+
+    def __post_init__(self) -> None:
+        if self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands x rows ({self.bands} x {self.rows}) exceeds num_perm "
+                             f"({self.num_perm})")
+        if not (0 < self.threshold <= 1 and 0 < self.containment <= 1
+                and 0 <= self.min_jaccard <= self.threshold):
+            raise ValueError("thresholds must be in (0, 1], min_jaccard <= threshold")
+        if self.shingle < 1 or self.num_perm < 2:
+            raise ValueError("shingle must be >= 1 and num_perm >= 2")
+
+    @property
+    def scheme(self) -> str:
+        """Names the signature layout; signatures are comparable only within one scheme."""
+        return f"minhash-w{self.shingle}-p{self.num_perm}-s{self.seed}"
+
+
+@dataclass(frozen=True)
+class Signature:
+    hashvalues: np.ndarray  # uint32[num_perm]
+    size: int  # distinct shingles in the body
+
+    def __len__(self) -> int:
+        return len(self.hashvalues)
+
+    def to_bytes(self) -> bytes:
+        return self.hashvalues.astype("<u4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, size: int) -> Signature:
+        return cls(np.frombuffer(blob, dtype="<u4").astype(np.uint32), size)
+
+
+@dataclass(frozen=True)
+class Match:
+    key: int
+    jaccard: float  # estimated from the signatures
+    containment: float  # estimated share of the shorter body's shingles in the longer one
+    method: str  # "near" (Jaccard over the threshold) or "contained" (a trimmed copy)
+
+    @property
+    def similarity(self) -> float:
+        """The figure that decided: Jaccard for "near", containment for "contained"."""
+        return self.jaccard if self.method == "near" else self.containment
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.casefold())
+
+
+class MinHasher:
+    """`MinHasher(config)(text) -> Signature`. Holds only seeded constants (picklable)."""
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self.config = config or DedupConfig()
+        rng = np.random.default_rng(self.config.seed)
+        top = np.iinfo(np.uint64).max
+        # Odd multipliers make multiply-shift hashing universal on 64-bit words.
+        self._mix = rng.integers(1, top, size=self.config.shingle, dtype=np.uint64) | 1
+        self._a = rng.integers(1, top, size=self.config.num_perm, dtype=np.uint64) | 1
+        self._b = rng.integers(0, top, size=self.config.num_perm, dtype=np.uint64)
+
+    def shingles(self, text: str) -> np.ndarray:
+        """Distinct 64-bit shingle hashes of `text` (a body shorter than a shingle is one)."""
+        toks = tokens(text)
+        if not toks:
+            return np.zeros(0, dtype=np.uint64)
+        # crc32 is stable across processes and runs (unlike hash()), and fast in C.
+        h = np.fromiter(map(zlib.crc32, map(str.encode, toks)), dtype=np.uint64,
+                        count=len(toks))
+        k = min(self.config.shingle, len(h))
+        n = len(h) - k + 1
+        out = h[:n] * self._mix[0]
+        for j in range(1, k):  # numpy wraps uint64 arithmetic: a polynomial hash mod 2^64
+            out += h[j:j + n] * self._mix[j]
+        return np.unique(out)
+
+    def __call__(self, text: str) -> Signature:
+        s = self.shingles(text)
+        if not len(s):
+            return Signature(np.full(self.config.num_perm, _EMPTY, dtype=np.uint32), 0)
+        m = np.multiply.outer(s, self._a)
+        m += self._b
+        # The top 32 bits of a*x+b (mod 2^64); the min before the shift is the same min.
+        return Signature((m.min(axis=0) >> _SHIFT).astype(np.uint32), int(len(s)))
+
+
+def estimate(a: Signature, b: Signature) -> tuple[float, float]:
+    """(Jaccard, containment of the smaller set in the larger), estimated."""
+    if not a.size or not b.size:
+        return 0.0, 0.0
+    j = float(np.count_nonzero(a.hashvalues == b.hashvalues)) / len(a)
+    return j, _containment(j, a.size, b.size)
+
+
+def _containment(j: float, size_a: int, size_b: int) -> float:
+    # |A n B| = J (|A| + |B|) / (1 + J); divided by the smaller set.
+    return min(1.0, j * (size_a + size_b) / ((1.0 + j) * min(size_a, size_b)))
+
+
+class LSHIndex:
+    """Signatures by integer key, banded for lookup; `query` verifies every candidate.
+
+    Keys are the store's article ids. Adding a key again replaces its signature.
+    Memory: num_perm * 4 bytes per signature plus one dict entry per band.
+    """
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self.config = config or DedupConfig()
+        self.hasher = MinHasher(self.config)
+        self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(self.config.bands)]
+        self._sigs: dict[int, Signature] = {}
+        rng = np.random.default_rng(self.config.seed + 1)
+        self._band_mix = rng.integers(1, np.iinfo(np.uint64).max, size=self.config.rows,
+                                      dtype=np.uint64) | 1
+
+    @property
+    def scheme(self) -> str:
+        return self.config.scheme
+
+    def sign(self, text: str) -> Signature:
+        return self.hasher(text)
+
+    def decode(self, blob: bytes, size: int) -> Signature:
+        """A signature as stored (Signature.to_bytes and its shingle count)."""
+        return Signature.from_bytes(blob, size)
+
+    def __len__(self) -> int:
+        return len(self._sigs)
+
+    def __contains__(self, key: int) -> bool:
+        return key in self._sigs
+
+    def _band_keys(self, sig: Signature) -> list[int]:
+        c = self.config
+        rows = sig.hashvalues[: c.bands * c.rows].astype(np.uint64).reshape(c.bands, c.rows)
+        return (rows * self._band_mix).sum(axis=1).tolist()
+
+    def add(self, key: int, sig: Signature) -> None:
+        if key in self._sigs:
+            self.remove(key)
+        self._sigs[key] = sig
+        if not sig.size:
+            return  # an empty body matches nothing
+        for table, band in zip(self._tables, self._band_keys(sig), strict=True):
+            held = table.get(band)
+            if held is None:
+                table[band] = key  # most buckets hold one key: no list for them
+            elif isinstance(held, list):
+                held.append(key)
+            else:
+                table[band] = [held, key]
+
+    def remove(self, key: int) -> None:
+        sig = self._sigs.pop(key, None)
+        if sig is None or not sig.size:
+            return
+        for table, band in zip(self._tables, self._band_keys(sig), strict=True):
+            held = table.get(band)
+            if held == key:
+                del table[band]
+            elif isinstance(held, list) and key in held:
+                held.remove(key)
+                if len(held) == 1:
+                    table[band] = held[0]
+
+    def candidates(self, sig: Signature) -> set[int]:
+        found: set[int] = set()
+        if not sig.size:
+            return found
+        for table, band in zip(self._tables, self._band_keys(sig), strict=True):
+            held = table.get(band)
+            if held is None:
+                continue
+            if isinstance(held, list):
+                found.update(held)
+            else:
+                found.add(held)
+        return found
+
+    def query(self, sig: Signature, exclude: int | None = None) -> list[Match]:
+        """Stored keys whose bodies are duplicates of `sig`'s, most similar first."""
+        c = self.config
+        out = []
+        for key in self.candidates(sig):
+            if key == exclude:
+                continue
+            j, contained = estimate(sig, self._sigs[key])
+            if j >= c.threshold:
+                out.append(Match(key, j, contained, "near"))
+            elif contained >= c.containment and j >= c.min_jaccard:
+                out.append(Match(key, j, contained, "contained"))
+        out.sort(key=lambda m: (-m.similarity, m.key))
+        return out
+
+
+class Sign:
+    """Stage: sets `result.signature` for every Result with an article, so the (single)
+    writer does not have to compute it; runs wherever cleaning runs."""
+
+    def __init__(self, config: DedupConfig | None = None) -> None:
+        self.hasher = MinHasher(config)
+
+    def __call__(self, results: Iterable[Result]) -> Iterator[Result]:
+        for result in results:
+            if result.article is not None and result.signature is None:
+                result.signature = self.hasher(result.article.text)
+            yield result
+
+
+def exact_jaccard(a: str, b: str, config: DedupConfig | None = None) -> float:
+    """The Jaccard similarity of two texts' shingle sets, computed exactly (tests, tuning)."""
+    hasher = MinHasher(config)
+    sa, sb = set(hasher.shingles(a).tolist()), set(hasher.shingles(b).tolist())
+    return len(sa & sb) / len(sa | sb) if sa | sb else 1.0

@@ -1,0 +1,178 @@
+"""Cross-document dedup inside the writer's transaction: which stored story an article is.
+
+Every article keeps its row; a copy gets `duplicate_of` = the id of its cluster's canonical
+article, `similarity` (to the stored copy it matched) and `dup_method`:
+  "exact"      the same body once case, whitespace and punctuation are folded (content_hash);
+  "near"       estimated Jaccard similarity of the bodies' shingles over the threshold;
+  "contained"  a trimmed copy: most of the shorter body is in the longer one.
+Near matches come from an index object (cleaner.dedup.LSHIndex, injected by the caller, so
+the store never imports the cleaner); without one, only exact copies are found.
+
+The canonical member of a cluster is the best by this rule, in order:
+  1. the page the others name as their canonical link (a syndicated copy points there);
+  2. the earliest publication date (a dated page before an undated one);
+  3. the longest body (words);
+  4. the first stored (lowest id).
+A new copy replaces the canonical only when it ranks strictly higher, and the members then
+point at it: the canonical never flips back, and the same set of copies gives the same
+canonical in whatever order they arrive.
+
+Persistence: one signature per article in `signatures` (scheme, shingle count, MinHash
+bytes). A Store loads them once (about a second per 100k) and then reads only rows added
+after the last one it saw (`seq`), inside each write's IMMEDIATE transaction: several
+writers (processes) each see every signature committed before their write, so two copies
+of one story never both become canonical.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import sqlite_utils
+
+from pipeline.records import Article
+
+log = logging.getLogger(__name__)
+
+
+class SimilarityIndex(Protocol):
+    """What the store needs from a near-duplicate index (cleaner.dedup.LSHIndex is one)."""
+
+    @property
+    def scheme(self) -> str: ...
+    def sign(self, text: str) -> Any: ...
+    def add(self, key: int, sig: Any) -> None: ...
+    def remove(self, key: int) -> None: ...
+    def query(self, sig: Any, exclude: int | None = None) -> list[Any]: ...
+    def decode(self, blob: bytes, size: int) -> Any: ...
+
+
+_LAST = "9999-99-99"  # sorts after every date: an undated page ranks after dated ones
+
+
+class Clusters:
+    """Places articles in clusters. Used by Store inside its write transaction."""
+
+    def __init__(self, db: sqlite_utils.Database, index: SimilarityIndex | None) -> None:
+        self.db = db
+        self.index = index
+        self._seq = 0  # the last signatures.seq loaded into the index
+        self._seq_before = 0  # ... when the current transaction began
+        self._backfilled = False
+
+    def catch_up(self) -> None:
+        """Load signatures stored since the last call (by this or any other process)."""
+        if self.index is None:
+            return
+        self._seq_before = self._seq
+        if not self._backfilled:
+            self._backfill()
+        rows = self.db.execute(
+            "SELECT seq, article_id, shingles, minhash FROM signatures "
+            "WHERE seq > ? AND scheme = ? ORDER BY seq", [self._seq, self.index.scheme])
+        for seq, article_id, shingles, blob in rows:
+            self.index.add(article_id, self.index.decode(blob, shingles))
+            self._seq = seq
+        # Signatures of another scheme are skipped (and replaced by _backfill); seq still moves.
+        top = self.db.execute("SELECT max(seq) FROM signatures").fetchone()[0]
+        self._seq = max(self._seq, top or 0)
+
+    def rolled_back(self) -> None:
+        """The write transaction failed: forget what it stored. (Index entries it added stay
+        until replaced; a match on an article that does not exist is skipped.)"""
+        self._seq = self._seq_before
+        if self._seq_before == 0:  # the backfill was part of it
+            self._backfilled = False
+
+    def _backfill(self) -> None:
+        """Sign the articles that have no signature of this scheme (a database from before
+        dedup, or a changed configuration): once, then never again."""
+        assert self.index is not None
+        self._backfilled = True
+        todo = self.db.execute(
+            "SELECT a.id, a.text FROM articles a LEFT JOIN signatures s "
+            "ON s.article_id = a.id AND s.scheme = ? WHERE s.article_id IS NULL",
+            [self.index.scheme]).fetchall()
+        if todo:
+            log.info("signing %d stored article(s) for dedup (scheme %s)", len(todo),
+                     self.index.scheme)
+        for article_id, text in todo:
+            self.save_signature(article_id, self.index.sign(text or ""))
+
+    def save_signature(self, article_id: int, sig: Any) -> None:
+        assert self.index is not None
+        cursor = self.db.execute(
+            "INSERT OR REPLACE INTO signatures (article_id, scheme, shingles, minhash) "
+            "VALUES (?, ?, ?, ?)", [article_id, self.index.scheme, sig.size, sig.to_bytes()])
+        self._seq = cursor.lastrowid or self._seq
+        self.index.add(article_id, sig)
+
+    def place(self, article_id: int, article: Article, sig: Any) -> str | None:
+        """Put a new or changed article in its cluster; set its dup fields (and, if it takes
+        over as canonical, the members'). Returns the dup_method, None when it is unique."""
+        if self.index is not None:
+            self.save_signature(article_id, sig)
+        if self._has_members(article_id):
+            return self._mark(article_id, article, None, None, None)  # stays its cluster's head
+        match = self._exact(article_id, article.content_hash)
+        if match is None and self.index is not None:
+            match = self._near(article_id, sig)
+        if match is None:
+            return self._mark(article_id, article, None, None, None)
+        target, similarity, method = match
+        root = self._root(target)
+        if self._rank(article_id) < self._rank(root):
+            # The newcomer is the better canonical: it takes over the cluster.
+            self.db.execute("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?",
+                            [article_id, root])
+            self.db.execute("UPDATE articles SET duplicate_of = ?, similarity = ?, "
+                            "dup_method = ? WHERE id = ?", [article_id, similarity, method, root])
+            self._mark(article_id, article, None, None, None)
+        else:
+            self._mark(article_id, article, root, similarity, method)
+        return method
+
+    def _mark(self, article_id: int, article: Article, duplicate_of: int | None,
+              similarity: float | None, method: str | None) -> str | None:
+        self.db.execute("UPDATE articles SET duplicate_of = ?, similarity = ?, dup_method = ? "
+                        "WHERE id = ?", [duplicate_of, similarity, method, article_id])
+        article.duplicate_of, article.similarity, article.dup_method = (
+            duplicate_of, similarity, method)
+        return method
+
+    def _has_members(self, article_id: int) -> bool:
+        return self.db.execute("SELECT 1 FROM articles WHERE duplicate_of = ? LIMIT 1",
+                               [article_id]).fetchone() is not None
+
+    def _exact(self, article_id: int, content_hash: str) -> tuple[int, float, str] | None:
+        row = self.db.execute(
+            "SELECT id FROM articles WHERE content_hash = ? AND id != ? ORDER BY id LIMIT 1",
+            [content_hash, article_id]).fetchone()
+        return (row[0], 1.0, "exact") if row else None
+
+    def _near(self, article_id: int, sig: Any) -> tuple[int, float, str] | None:
+        assert self.index is not None
+        for match in self.index.query(sig, exclude=article_id):
+            # An index entry whose article is gone (deleted by hand) is skipped and dropped.
+            if self.db.execute("SELECT 1 FROM articles WHERE id = ?",
+                               [match.key]).fetchone() is None:
+                self.index.remove(match.key)
+                continue
+            return match.key, round(match.similarity, 3), match.method
+        return None
+
+    def _root(self, article_id: int) -> int:
+        row = self.db.execute("SELECT duplicate_of FROM articles WHERE id = ?",
+                              [article_id]).fetchone()
+        return row[0] if row and row[0] is not None else article_id
+
+    def _rank(self, article_id: int) -> tuple[int, str, int, int]:
+        """Sort key of the canonical rule (lower is better)."""
+        canonical_url, date, words = self.db.execute(
+            "SELECT canonical_url, date, word_count FROM articles WHERE id = ?",
+            [article_id]).fetchone()
+        named = self.db.execute(
+            "SELECT 1 FROM articles WHERE canonical_link = ? AND id != ? LIMIT 1",
+            [canonical_url, article_id]).fetchone() is not None
+        return (0 if named else 1, date or _LAST, -(words or 0), article_id)
