@@ -4,6 +4,8 @@
                                                    fetch, clean, store; one line per input
     scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text]
                                                    print the clean record, store nothing
+    scrape dups [--min-size N] [--json] [--db PATH]
+                                                   stories stored more than once
 Both take the fetch options: --timeout, --delay, --concurrency, --per-host, --retries,
 --user-agent, --no-robots, --allow-private (`scrape ingest --help` explains them).
 Exit status: 0 when at least one input gave an article, 1 when none did, 2 on bad usage.
@@ -12,14 +14,19 @@ Exit status: 0 when at least one input gave an article, 1 when none did, 2 on ba
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
 from collections import deque
 from collections.abc import Sequence
+from pathlib import Path
+
 
 from cleaner import Cleaner
+from cleaner.dedup import DedupConfig
 from scraper import FetchConfig, Fetcher
+from store import clusters, open_db
 
 from .records import Result
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
@@ -94,9 +101,15 @@ def describe(result: Result) -> str:
     if result.article is None:
         return f"{result.outcome:<16} {status:>3}  {result.error or 'no article'}  {page.url}"
     a = result.article
+    if a.duplicate_of is not None:
+        copy = f" {a.dup_method} copy of #{a.duplicate_of} ({a.similarity:.2f})"
+    elif result.outcome == "duplicate":  # it outranked the stored copies (store/dedup.py)
+        copy = " a stored story's copy, now its canonical"
+    else:
+        copy = ""
     return (f"{result.outcome:<16} {status:>3}  {_oneline(a.title) or '(no title)'}  "
             f"[{a.word_count} words, {a.repeated_paragraphs_removed} repeated paragraphs removed]"
-            f"  {page.url}")
+            f"{copy}  {page.url}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -110,6 +123,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             tasks, args.db, fetcher, Cleaner(),
             on_result=lambda r: print(describe(r), flush=True),
             max_age_hours=args.max_age, side=side,
+            dedup=DedupConfig(threshold=args.dup_threshold, containment=args.dup_containment),
         )
     print(summary.line())
     if args.verbose and summary.drops:
@@ -135,6 +149,34 @@ def cmd_clean(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dups(args: argparse.Namespace) -> int:
+    if not Path(args.db).exists():
+        print(f"scrape dups: no database at {args.db}", file=sys.stderr)
+        return 1
+    db = open_db(args.db)  # brings a database from an older version up to date
+    found = 0
+    for cluster in clusters(db, min_size=args.min_size):
+        found += 1
+        if args.json:
+            print(json.dumps(dataclasses.asdict(cluster), ensure_ascii=False))
+            continue
+        head = cluster.canonical
+        print(f"{cluster.size} copies  #{head['id']} {_oneline(head['title']) or '(no title)'}"
+              f"  {head['url']}")
+        for m in cluster.members:
+            print(f"    {m['similarity']:.2f} {m['dup_method']:<9} #{m['id']:<6} {m['url']}")
+    if not args.json:
+        print(f"{found} cluster(s) of {args.min_size} or more")
+    return 0
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrape", description="Fetch news pages, strip boilerplate, store clean articles.")
@@ -152,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip pages fetched less than HOURS ago (pages fetched before are "
                         "otherwise asked for only if changed: ETag / Last-Modified)")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
+    dedup = DedupConfig()
+    p.add_argument("--dup-threshold", type=_share, default=dedup.threshold, metavar="J",
+                   help="two bodies are one story when the estimated Jaccard similarity of "
+                        f"their 5-word shingles is at least J (default: {dedup.threshold})")
+    p.add_argument("--dup-containment", type=_share, default=dedup.containment, metavar="C",
+                   help="... or when this share of the shorter body is in the longer one "
+                        f"(a trimmed copy; default: {dedup.containment})")
     _add_fetch_options(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -162,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("json", "text"), default="json")
     _add_fetch_options(p)
     p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("dups", help="list stories stored more than once (clusters of copies)")
+    p.add_argument("--min-size", type=_positive_int, default=2, metavar="N",
+                   help="only clusters of at least N articles (default: 2)")
+    p.add_argument("--json", action="store_true", help="one JSON object per cluster")
+    p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
+    p.set_defaults(func=cmd_dups)
     return parser
 
 

@@ -27,6 +27,8 @@ of one story never both become canonical.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlite_utils
@@ -176,3 +178,39 @@ class Clusters:
             "SELECT 1 FROM articles WHERE canonical_link = ? AND id != ? LIMIT 1",
             [canonical_url, article_id]).fetchone() is not None
         return (0 if named else 1, date or _LAST, -(words or 0), article_id)
+
+
+@dataclass
+class Cluster:
+    """One story seen more than once: its canonical article and the other copies."""
+
+    canonical: dict[str, Any]  # id, url, canonical_url, title, date, sitename
+    members: list[dict[str, Any]]  # the same, plus similarity and dup_method
+
+    @property
+    def size(self) -> int:
+        return 1 + len(self.members)
+
+
+_CLUSTER_COLUMNS = "id, url, canonical_url, title, date, sitename, similarity, dup_method"
+
+
+def clusters(db: sqlite_utils.Database, min_size: int = 2) -> Iterator[Cluster]:
+    """Clusters of at least `min_size` articles, largest first (then by canonical id)."""
+    heads = db.execute(
+        "SELECT duplicate_of, count(*) AS n FROM articles WHERE duplicate_of IS NOT NULL "
+        "GROUP BY duplicate_of HAVING n + 1 >= ? ORDER BY n DESC, duplicate_of",
+        [min_size]).fetchall()
+    for head, _ in heads:
+        canonical = _rows(db, f"SELECT {_CLUSTER_COLUMNS} FROM articles WHERE id = ?", [head])
+        members = _rows(db, f"SELECT {_CLUSTER_COLUMNS} FROM articles WHERE duplicate_of = ? "
+                            "ORDER BY similarity DESC, id", [head])
+        for row in canonical:
+            del row["similarity"], row["dup_method"]
+            yield Cluster(canonical=row, members=members)
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]

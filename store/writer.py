@@ -101,7 +101,8 @@ class Store:
         if sig is None and self.clusters.index is not None:
             sig = result.signature = self.clusters.index.sign(article.text)
         method = self.clusters.place(article_id, article, sig)
-        if outcome == "new" and method is not None and article.duplicate_of is not None:
+        if outcome == "new" and method is not None:
+            # Another copy of a stored story (it may have become the story's canonical row).
             outcome = "duplicate"
         return article_id, outcome
 
