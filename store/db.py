@@ -19,5 +19,7 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     # In WAL mode NORMAL never corrupts the database; a power cut may lose the last commits
     # (a crash of the process loses nothing committed). FULL would fsync on every commit.
     db.execute("PRAGMA synchronous = NORMAL")
+    # A writer holds the lock for one batch (store/writer.py): others wait, not fail.
+    db.execute("PRAGMA busy_timeout = 60000")
     migrate(db)
     return db

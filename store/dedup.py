@@ -48,6 +48,7 @@ class SimilarityIndex(Protocol):
     def remove(self, key: int) -> None: ...
     def query(self, sig: Any, exclude: int | None = None) -> list[Any]: ...
     def decode(self, blob: bytes, size: int) -> Any: ...
+    def contained(self, a: str, b: str) -> float | None: ...
 
 
 _LAST = "9999-99-99"  # sorts after every date: an undated page ranks after dated ones
@@ -87,6 +88,13 @@ class Clusters:
         if self._seq_before == 0:  # the backfill was part of it
             self._backfilled = False
 
+    def mark(self) -> int:
+        return self._seq
+
+    def restore(self, mark: int) -> None:
+        """One result's writes were undone (a savepoint): so are the signatures it stored."""
+        self._seq = mark
+
     def _backfill(self) -> None:
         """Sign the articles that have no signature of this scheme (a database from before
         dedup, or a changed configuration): once, then never again."""
@@ -111,29 +119,67 @@ class Clusters:
         self.index.add(article_id, sig)
 
     def place(self, article_id: int, article: Article, sig: Any) -> str | None:
-        """Put a new or changed article in its cluster; set its dup fields (and, if it takes
-        over as canonical, the members'). Returns the dup_method, None when it is unique."""
+        """Put a new or changed article in its cluster and set its dup fields. Returns the
+        dup_method of its best match, None when it matches no stored article.
+
+        Every cluster the article matches is merged into one: copies that arrived before
+        any link between them was stored end up together. The merged cluster's canonical is
+        the best by the rule, among the clusters' canonicals and the article."""
         if self.index is not None:
             self.save_signature(article_id, sig)
-        if self._has_members(article_id):
-            return self._mark(article_id, article, None, None, None)  # stays its cluster's head
-        match = self._exact(article_id, article.content_hash)
-        if match is None and self.index is not None:
-            match = self._near(article_id, sig)
-        if match is None:
+        links: dict[int, tuple[float, str]] = {}  # cluster root -> the match linking it
+        for root, similarity, method in self._matches(article_id, article, sig):
+            links.setdefault(root, (similarity, method))
+        links.pop(article_id, None)  # its own cluster (an updated canonical with members)
+        if not links:
             return self._mark(article_id, article, None, None, None)
-        target, similarity, method = match
-        root = self._root(target)
-        if self._rank(article_id) < self._rank(root):
-            # The newcomer is the better canonical: it takes over the cluster.
+        best = next(iter(links.values()))  # matches come best first
+        winner = min((article_id, *links), key=self._rank)
+        for root, (similarity, method) in links.items():
+            if root == winner:
+                continue
+            # This cluster joins the winner's: its members, then its canonical.
             self.db.execute("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?",
-                            [article_id, root])
+                            [winner, root])
             self.db.execute("UPDATE articles SET duplicate_of = ?, similarity = ?, "
-                            "dup_method = ? WHERE id = ?", [article_id, similarity, method, root])
+                            "dup_method = ? WHERE id = ?", [winner, similarity, method, root])
+        if winner == article_id:
             self._mark(article_id, article, None, None, None)
         else:
-            self._mark(article_id, article, root, similarity, method)
-        return method
+            self.db.execute("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?",
+                            [winner, article_id])  # its own members, if it had any
+            self._mark(article_id, article, winner, *best)
+        return best[1]
+
+    def _matches(self, article_id: int, article: Article,
+                 sig: Any) -> Iterator[tuple[int, float, str]]:
+        """(cluster root, similarity, method) of every stored copy found, best first."""
+        row = self.db.execute(
+            "SELECT coalesce(duplicate_of, id) FROM articles WHERE content_hash = ? AND id != ? "
+            "ORDER BY id LIMIT 1", [article.content_hash, article_id]).fetchone()
+        if row:
+            yield row[0], 1.0, "exact"
+        if self.index is None:
+            return
+        matches = self.index.query(sig, exclude=article_id)
+        if not matches:
+            return
+        keys = [m.key for m in matches]
+        roots = dict(self.db.execute(
+            f"SELECT id, coalesce(duplicate_of, id) FROM articles "
+            f"WHERE id IN ({', '.join('?' * len(keys))})", keys).fetchall())
+        for match in matches:
+            if match.key not in roots:  # its article is gone (deleted by hand): drop it
+                self.index.remove(match.key)
+                continue
+            similarity = match.similarity
+            if match.method == "contained":  # estimated; confirmed on the two texts
+                stored = self.db.execute("SELECT text FROM articles WHERE id = ?",
+                                         [match.key]).fetchone()[0]
+                similarity = self.index.contained(article.text, stored or "")
+                if similarity is None:
+                    continue
+            yield roots[match.key], round(similarity, 3), match.method
 
     def _mark(self, article_id: int, article: Article, duplicate_of: int | None,
               similarity: float | None, method: str | None) -> str | None:
@@ -142,32 +188,6 @@ class Clusters:
         article.duplicate_of, article.similarity, article.dup_method = (
             duplicate_of, similarity, method)
         return method
-
-    def _has_members(self, article_id: int) -> bool:
-        return self.db.execute("SELECT 1 FROM articles WHERE duplicate_of = ? LIMIT 1",
-                               [article_id]).fetchone() is not None
-
-    def _exact(self, article_id: int, content_hash: str) -> tuple[int, float, str] | None:
-        row = self.db.execute(
-            "SELECT id FROM articles WHERE content_hash = ? AND id != ? ORDER BY id LIMIT 1",
-            [content_hash, article_id]).fetchone()
-        return (row[0], 1.0, "exact") if row else None
-
-    def _near(self, article_id: int, sig: Any) -> tuple[int, float, str] | None:
-        assert self.index is not None
-        for match in self.index.query(sig, exclude=article_id):
-            # An index entry whose article is gone (deleted by hand) is skipped and dropped.
-            if self.db.execute("SELECT 1 FROM articles WHERE id = ?",
-                               [match.key]).fetchone() is None:
-                self.index.remove(match.key)
-                continue
-            return match.key, round(match.similarity, 3), match.method
-        return None
-
-    def _root(self, article_id: int) -> int:
-        row = self.db.execute("SELECT duplicate_of FROM articles WHERE id = ?",
-                              [article_id]).fetchone()
-        return row[0] if row and row[0] is not None else article_id
 
     def _rank(self, article_id: int) -> tuple[int, str, int, int]:
         """Sort key of the canonical rule (lower is better)."""

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
+import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +18,8 @@ from pipeline.records import Article, Result
 
 from .db import open_db
 from .dedup import Clusters, SimilarityIndex
+
+log = logging.getLogger(__name__)
 
 # The dedup fields are the deduper's (store/dedup.py); an upsert never overwrites them.
 DEDUP_COLUMNS = ("duplicate_of", "similarity", "dup_method")
@@ -34,6 +40,14 @@ _UPDATE_ARTICLE = ("UPDATE articles SET "
                    + " WHERE id = :id")
 
 
+@dataclass
+class _Outcome:
+    error: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None
+
+
 class Store:
     """Writes Results to SQLite. Holds the only connection; use one Store per process.
 
@@ -42,12 +56,23 @@ class Store:
     cleaner's or fetcher's outcome otherwise; `result.article_id` to the article the input
     ended at. Exact copies are found by content_hash; near copies only with an `index`
     (cleaner.dedup.LSHIndex): see store/dedup.py.
+
+    Writes commit in batches: every `batch_rows` results or `batch_seconds` (checked at each
+    write), and at `flush()` / `close()`. A crash loses at most the open batch, never a
+    committed one, and never half a result. While a batch is open the database's write lock
+    is held; another writer waits (busy timeout, store/db.py) and then sees all of it.
+    A result that cannot be stored (a database error on its article) is recorded as a
+    `store.error` fetch row and the batch goes on.
     """
 
-    def __init__(self, path: str | Path, index: SimilarityIndex | None = None) -> None:
+    def __init__(self, path: str | Path, index: SimilarityIndex | None = None,
+                 batch_rows: int = 200, batch_seconds: float = 2.0) -> None:
         self.path = Path(path)
         self.db: sqlite_utils.Database = open_db(self.path)
         self.clusters = Clusters(self.db, index)
+        self.batch_rows, self.batch_seconds = batch_rows, batch_seconds
+        self._pending = 0
+        self._began = 0.0
 
     def __enter__(self) -> Store:
         return self
@@ -56,33 +81,72 @@ class Store:
         self.close()
 
     def close(self) -> None:
-        self.db.close()
+        try:
+            self.flush()
+        finally:
+            self.db.close()
+
+    def flush(self) -> None:
+        """Commit the open batch."""
+        conn = self.db.conn
+        if conn.in_transaction:
+            try:
+                conn.commit()
+            except BaseException:
+                conn.rollback()
+                self.clusters.rolled_back()
+                raise
+        self._pending = 0
 
     def write(self, result: Result) -> Result:
-        # IMMEDIATE: the write lock is taken before dedup reads the index's state, so a
-        # concurrent writer's copy of the same story is either fully seen or not yet begun.
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        if not conn.in_transaction:
+            # IMMEDIATE: the write lock is taken before dedup reads the index's state, so a
+            # concurrent writer's copy of a story is either fully seen or not yet begun.
+            conn.execute("BEGIN IMMEDIATE")
+            self._began = time.monotonic()
             self.clusters.catch_up()
-            article_id = None
-            if result.article is not None:
-                article_id, result.outcome = self._upsert(result)
-            elif result.outcome in ("not_modified", "alias"):
-                # A 304, or an alias of a stored page: the stored article still stands.
-                article_id = result.article_id or self._last_article_id(result.page.url)
-            result.article_id = article_id
-            page = result.page
-            row = {name: getattr(page, name) for name in FETCH_COLUMNS}
-            row.update(outcome=result.outcome, error=result.error or page.error,
-                       article_id=article_id)
-            conn.execute(_INSERT_FETCH, row)
-        except BaseException:
-            conn.rollback()
-            self.clusters.rolled_back()
-            raise
-        conn.commit()
+        if result.article is not None:
+            with self._savepoint() as ok:
+                result.article_id, result.outcome = self._upsert(result)
+            if not ok:
+                result.article_id, result.outcome = None, "store.error"
+                result.error = ok.error
+        elif result.outcome in ("not_modified", "alias"):
+            # A 304, or an alias of a stored page: the stored article still stands.
+            result.article_id = result.article_id or self._last_article_id(result.page.url)
+        page = result.page
+        row = {name: getattr(page, name) for name in FETCH_COLUMNS}
+        row.update(outcome=result.outcome, error=result.error or page.error,
+                   article_id=result.article_id)
+        conn.execute(_INSERT_FETCH, row)
+        self._pending += 1
+        if (self._pending >= self.batch_rows
+                or time.monotonic() - self._began >= self.batch_seconds):
+            self.flush()
         return result
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[_Outcome]:
+        """Undo one result's article writes (and the index's view of them) if they fail."""
+        ok = _Outcome()
+        mark = self.clusters.mark()
+        self.db.conn.execute("SAVEPOINT result")
+        try:
+            yield ok
+        except Exception as exc:  # this row, not the batch
+            self._undo(mark)
+            log.exception("storing an article failed")
+            ok.error = f"could not store the article: {type(exc).__name__}: {exc}"
+        except BaseException:  # interrupted: the batch so far is whole, this result is not
+            self._undo(mark)
+            self.db.conn.execute("RELEASE result")
+            raise
+        self.db.conn.execute("RELEASE result")
+
+    def _undo(self, mark: int) -> None:
+        self.db.conn.execute("ROLLBACK TO result")
+        self.clusters.restore(mark)
 
     def __call__(self, results: Iterable[Result]) -> Iterator[Result]:
         for result in results:

@@ -228,6 +228,30 @@ def test_canonical_is_earliest_then_longest_whatever_the_arrival_order(tmp_path,
     assert all(r["duplicate_of"] == head for u, r in rows.items() if u != heads[0])
 
 
+def test_a_copy_matching_two_clusters_merges_them(tmp_path):
+    db_path = tmp_path / "x.db"
+    start, end = "\n".join(BODY[:8]), "\n".join(BODY[4:12])  # each a trimmed copy of STORY
+    assert exact_jaccard(start, end) < 0.4  # too little in common to be linked directly
+    results = write_all(db_path, [article("https://a.example/start", start),
+                                  article("https://b.example/end", end),
+                                  article("https://c.example/whole", STORY)])
+    assert [r.outcome for r in results] == ["new", "new", "duplicate"]
+    rows = rows_by_url(db_path)
+    head = rows["https://c.example/whole"]["id"]  # the longest: canonical of the merged story
+    assert rows["https://c.example/whole"]["duplicate_of"] is None
+    assert rows["https://a.example/start"]["duplicate_of"] == head
+    assert rows["https://b.example/end"]["duplicate_of"] == head
+    assert sqlite_utils.Database(db_path)["unique_articles"].count == 1
+
+
+def test_contained_matches_are_confirmed_on_the_texts():
+    index = LSHIndex()
+    assert index.contained(trim(STORY), STORY) == 1.0
+    assert index.contained(STORY, OTHER) is None
+    half = "\n".join(BODY[:6] + BODY[12:18])  # half of it in STORY: not enough
+    assert index.contained(half, STORY) is None
+
+
 def test_a_later_lesser_copy_never_moves_the_canonical(tmp_path):
     db_path = tmp_path / "x.db"
     write_all(db_path, [article("https://a.example/1", STORY, date="2025-09-10")])
@@ -294,7 +318,9 @@ def test_an_updated_article_keeps_its_row_and_is_placed_again(tmp_path):
 
 def test_two_writers_on_one_database_see_each_others_signatures(tmp_path):
     db_path = tmp_path / "x.db"
-    with Store(db_path, index=LSHIndex()) as one, Store(db_path, index=LSHIndex()) as two:
+    # One thread drives both: each commits every write (a writer holds the lock per batch).
+    with (Store(db_path, index=LSHIndex(), batch_rows=1) as one,
+          Store(db_path, index=LSHIndex(), batch_rows=1) as two):
         for n in range(3):  # interleaved: each write must see the other writer's last one
             writer = (one, two)[n % 2]
             writer.write(result(article(f"https://w{n}.example/a",

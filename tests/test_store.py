@@ -92,3 +92,49 @@ def test_a_failing_migration_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setattr(migrations, "MIGRATIONS", [*MIGRATIONS, m002_fixed])
     assert migrate(db) == ["m002_fixed"]
     assert "extra" in db.table_names()
+
+
+def committed_articles(path) -> int:
+    """Articles another connection sees: what is committed."""
+    return sqlite_utils.Database(path)["articles"].count
+
+
+def test_writes_commit_in_batches_and_at_close(tmp_path):
+    path = tmp_path / "x.db"
+    with Store(path, batch_rows=3, batch_seconds=3600) as store:
+        for n in range(2):
+            store.write(Result(page=page(), article=article(
+                canonical_url=f"https://news.example.com/{n}", content_hash=f"h{n}")))
+        assert committed_articles(path) == 0  # the batch is open
+        store.write(Result(page=page(), article=article(
+            canonical_url="https://news.example.com/2", content_hash="h2")))
+        assert committed_articles(path) == 3  # the third write closed the batch
+        store.write(Result(page=page(), article=article(
+            canonical_url="https://news.example.com/3", content_hash="h3")))
+    assert committed_articles(path) == 4  # close() commits the rest
+
+
+def test_a_batch_also_commits_after_batch_seconds(tmp_path):
+    path = tmp_path / "x.db"
+    with Store(path, batch_rows=1000, batch_seconds=0) as store:
+        store.write(Result(page=page(), article=article()))
+        assert committed_articles(path) == 1
+
+
+def test_an_article_that_cannot_be_stored_is_recorded_and_the_batch_goes_on(tmp_path):
+    path = tmp_path / "x.db"
+    broken = article(canonical_url="https://news.example.com/broken", content_hash="hb",
+                     title=object())  # sqlite3 cannot bind it
+    with Store(path) as store:
+        first = store.write(Result(page=page(), article=article()))
+        bad = store.write(Result(page=page("https://news.example.com/broken"), article=broken))
+        after = store.write(Result(page=page(), article=article(
+            canonical_url="https://news.example.com/after", content_hash="h2")))
+    assert (first.outcome, bad.outcome, after.outcome) == ("new", "store.error", "new")
+    assert "could not store the article" in bad.error and bad.article_id is None
+    db = sqlite_utils.Database(path)
+    assert sorted(r["canonical_url"] for r in db["articles"].rows) == [
+        "https://news.example.com/a", "https://news.example.com/after"]
+    outcomes = [(r["url"], r["outcome"]) for r in db["fetches"].rows_where(order_by="id")]
+    assert outcomes[1] == ("https://news.example.com/broken", "store.error")
+    assert len(outcomes) == 3
