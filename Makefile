@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test bench bench-quality bench-fetch venv clean-venv
+.PHONY: ingest test bench bench-quality bench-fetch bench-dedup venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,10 @@ ingest: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# bench-quality reads ../shared/bench (on the team's machines, not in a user's clone);
-# bench-fetch needs nothing but nginx on loopback, which it installs with apt-get if missing (root).
-bench: bench-quality bench-fetch
+# bench-quality and bench-dedup read ../shared/bench (on the team's machines, not in a user's
+# clone); bench-fetch needs nothing but nginx on loopback, which it installs with apt-get if
+# missing (root).
+bench: bench-quality bench-fetch bench-dedup
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -38,6 +39,9 @@ bench-quality: $(VENV)/.bench-installed
 
 bench-fetch: $(VENV)/.bench-installed
 	$(BIN)/python bench/fetch.py
+
+bench-dedup: $(VENV)/.bench-installed
+	$(BIN)/python bench/dedup.py
 
 clean-venv:
 	rm -rf $(VENV)

@@ -18,7 +18,8 @@ all), each doc inserted and queried before the next:
               root map), add. The detector's own cost, without SQLite.
   datasketch  the library used as documented, the baseline: MinHash(num_perm=128) fed with
               update_batch of the same 5-token shingles (cleaner.dedup.tokens, joined by a
-              space, UTF-8; datasketch's default sha1 hash), MinHashLSH(threshold=0.5,
+              space, UTF-8; datasketch's default sha1 hash; without cleaner.dedup, the same
+              tokens by cleaner.text's definition of a word), MinHashLSH(threshold=0.5,
               num_perm=128); query, then join the cluster of the candidate with the highest
               MinHash.jaccard if that is >= 0.5, then insert.
   exact       content_hash equality only (computed in the timed loop): the floor.
@@ -26,11 +27,11 @@ all), each doc inserted and queried before the next:
 Each run of a system is its own subprocess (`--worker`), pinned to one CPU, so peak memory and
 CPU are the system's own. Timed: the stream only (inputs are built and the system constructed
 before it; reading the clusters back after it), wall clock with time.perf_counter and CPU with
-time.process_time. Memory: peak RSS of the subprocess (imports and the
-loaded corpus included; VmHWM) and RSS growth over the stream (VmRSS after minus before). `--repeat`
-runs of each system, interleaved system by system; the table gives the median docs/s (and the
-range), CPU and memory of the median run; quality is the first run's (a run that clusters
-differently from the first is reported).
+time.process_time. Memory: peak RSS during the stream (VmHWM, reset when the stream starts;
+imports, the loaded corpus and the prepared inputs included) and RSS growth over the stream
+(VmRSS after minus before). `--repeat` runs of each system, interleaved system by system; the
+table gives the median docs/s (and the range), CPU and memory of the median run; quality is the
+first run's (a run that clusters differently from the first is reported).
 
 Quality, over all N(N-1)/2 doc pairs, counted from the contingency table of predicted cluster x
 story (no pair is enumerated): pair precision = pairs in one predicted cluster and one story /
@@ -103,11 +104,9 @@ class Doc:
     sitename: str
 
 
-Step = Callable[[int], None]
-
-
 class System:
-    """`prepare` before the clock, `step(i)` per doc inside it, `labels` after it."""
+    """Built (inputs prepared) before the clock; `step(i)` per doc inside it; `labels` after
+    it: the predicted cluster of every doc, any int naming it."""
 
     def __init__(self, docs: list[Doc], tmp: Path) -> None:
         self.docs, self.tmp = docs, tmp
@@ -156,9 +155,14 @@ class IndexSystem(RootMap):
 
 def baseline_shingles() -> Callable[[str], list[bytes]]:
     """The shingles our MinHasher hashes, as the strings datasketch is documented to take."""
-    from cleaner.dedup import DedupConfig, tokens
+    try:
+        from cleaner.dedup import DedupConfig, tokens
+        k = DedupConfig().shingle
+    except ImportError:  # no detector (yet): the same tokens, as cleaner.text counts words
+        k = dc.SHINGLE
 
-    k = DedupConfig().shingle
+        def tokens(text: str) -> list[str]:
+            return dc._TOKEN.findall(text.casefold())
 
     def shingles(text: str) -> list[bytes]:
         toks = tokens(text)
@@ -183,14 +187,11 @@ class DatasketchSystem(RootMap):
     def step(self, i: int) -> None:
         m = self.MinHash(num_perm=DS_NUM_PERM)
         m.update_batch(self.shingles(self.docs[i].text))
-        best, best_j = None, DS_THRESHOLD
         found = self.lsh.query(m)
         self.candidates += len(found)
-        for key in found:
-            j = m.jaccard(self.sigs[key])
-            if j > best_j or (j == best_j and best is None) or (j == best_j and key < best):
-                best, best_j = key, j
-        self.join(i, best, "near")
+        # the most similar candidate (lowest key on ties), if it passes the threshold
+        best = max(((m.jaccard(self.sigs[key]), -key) for key in found), default=None)
+        self.join(i, -best[1] if best and best[0] >= DS_THRESHOLD else None, "near")
         self.lsh.insert(i, m)
         self.sigs[i] = m
 
@@ -244,7 +245,7 @@ class StoreSystem(System):
         methods: Counter[str] = Counter()
         for row_id, url, dup, method in rows:
             parent[row_id], by_url[url] = dup, row_id
-            methods[method or "canonical"] += 1
+            methods[method or "none (canonical or unique)"] += 1
         db.close()
         chains = 0
 
@@ -283,6 +284,17 @@ def proc_status_kib(field: str) -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def reset_peak_rss() -> bool:
+    """Restart VmHWM from the current RSS (Linux: "5" to clear_refs), so the peak measured
+    after the stream is the stream's, not that of loading the corpus."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def pin_one_cpu() -> int | None:
     """Run on one CPU (the last one we may use), so "docs/s on one core" means that."""
     try:
@@ -300,6 +312,8 @@ def worker_main(system: str, corpus_file: Path, order_file: Path) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
         runner = SYSTEM_CLASSES[system](docs, Path(tmp))
         gc.collect()
+        load_peak = proc_status_kib("VmHWM")
+        peak_reset = reset_peak_rss()
         rss0, cpu0, t0 = proc_status_kib("VmRSS"), time.process_time(), time.perf_counter()
         for i in order:
             runner.step(i)
@@ -308,7 +322,8 @@ def worker_main(system: str, corpus_file: Path, order_file: Path) -> int:
     print(json.dumps({
         "system": system, "docs": len(order), "wall_s": t1 - t0, "cpu_s": cpu1 - cpu0,
         "rss_start_kib": rss0, "rss_end_kib": rss1,
-        "maxrss_kib": proc_status_kib("VmHWM"),
+        "maxrss_kib": proc_status_kib("VmHWM"),  # the stream's peak when peak_reset
+        "peak_reset": peak_reset, "load_peak_kib": load_peak,
         "cpu": cpu, "extra": runner.extra, "labels": labels,
     }))
     return 0
@@ -316,6 +331,77 @@ def worker_main(system: str, corpus_file: Path, order_file: Path) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # Orchestration
+
+
+def build_load_db(path: Path, texts: Sequence[str], n: int) -> None:
+    """A database with `n` stored articles and their signatures, as a long-running archive
+    would have after many nights: the corpus's signatures, then random ones (distinct, as
+    distinct articles' are: repeating the corpus's would share LSH buckets and flatter the
+    memory figure)."""
+    import numpy as np
+
+    from cleaner.dedup import DedupConfig, MinHasher, Signature
+    from store import open_db
+
+    config = DedupConfig()
+    hasher = MinHasher(config)
+    sigs = [hasher(t) for t in texts[: min(len(texts), n)]]
+    rng = np.random.default_rng(0)
+    sigs += [Signature(rng.integers(0, 2**32, config.num_perm, dtype=np.uint32),
+                       sigs[i % len(sigs)].size) for i in range(n - len(sigs))]
+    db = open_db(path)
+    with db.conn:
+        db.conn.executemany(
+            "INSERT INTO articles (id, url, canonical_url, text, content_hash) "
+            "VALUES (?, ?, ?, '', ?)",
+            ((i, f"https://load.example/{i}", f"https://load.example/{i}", f"h{i}")
+             for i in range(1, n + 1)))
+        db.conn.executemany(
+            "INSERT INTO signatures (article_id, scheme, shingles, minhash) VALUES (?, ?, ?, ?)",
+            ((i, config.scheme, sigs[i - 1].size, sigs[i - 1].to_bytes())
+             for i in range(1, n + 1)))
+    db.close()
+
+
+def load_worker(path: Path) -> int:
+    """Open a Store on `path` and load its signatures into the index, as a run's first
+    write does: the cost of starting a run on an archive of that size."""
+    from cleaner.dedup import LSHIndex
+    from store import Store
+
+    pin_one_cpu()
+    rss0, t0 = proc_status_kib("VmRSS"), time.perf_counter()
+    store = Store(path, index=LSHIndex())
+    store.db.conn.execute("BEGIN IMMEDIATE")
+    store.clusters.catch_up()
+    seconds = time.perf_counter() - t0
+    loaded = len(store.clusters.index)  # type: ignore[arg-type]
+    store.db.conn.rollback()
+    store.db.close()
+    print(json.dumps({"seconds": seconds, "loaded": loaded,
+                      "rss_growth_kib": proc_status_kib("VmRSS") - rss0,
+                      "maxrss_kib": proc_status_kib("VmHWM")}))
+    return 0
+
+
+def measure_load(texts: Sequence[str], n: int, repeat: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-dedup-load-") as tmp:
+        path = Path(tmp) / "load.db"
+        build_load_db(path, texts, n)
+        runs = []
+        for _ in range(repeat):
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--load-worker", str(path)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=worker_env(),
+                                  timeout=WORKER_TIMEOUT, cwd=HERE.parent)
+            lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+            if proc.returncode != 0 or not lines:
+                return {"articles": n, "error": (proc.stderr or proc.stdout)[-2000:]}
+            runs.append(json.loads(lines[-1]))
+    median = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+    return {"articles": n, "seconds": median["seconds"],
+            "seconds_runs": [r["seconds"] for r in runs], "loaded": median["loaded"],
+            "rss_growth_mib": median["rss_growth_kib"] / 1024,
+            "peak_rss_mib": median["maxrss_kib"] / 1024}
 
 
 def worker_env() -> dict[str, str]:
@@ -343,7 +429,7 @@ def run_worker(system: str, corpus_file: Path, order_file: Path) -> dict[str, An
 def unavailable(system: str) -> str | None:
     """Why a system cannot run here (the detector is new: say what is missing), or None."""
     try:
-        if system in ("store", "index", "datasketch"):
+        if system in ("store", "index"):
             from cleaner.dedup import DedupConfig, LSHIndex, MinHasher, tokens  # noqa: F401
         if system == "datasketch":
             import datasketch  # noqa: F401
@@ -403,6 +489,11 @@ class Labels:
             return "sibling parts of one body"
         return None
 
+    def closest(self, a: list[int], b: list[int], limit: int = 8) -> tuple[int, int]:
+        """The most similar pair across two groups of docs (the first `limit` of each)."""
+        return max(((i, j) for i in a[:limit] for j in b[:limit]),
+                   key=lambda p: self.similarity(*p)["jaccard"])
+
     def similarity(self, i: int, j: int) -> dict[str, float]:
         """Exact shingle Jaccard and containment (shorter in longer) of two docs."""
         a = self.shingles(self.corpus.docs[i].text)
@@ -458,7 +549,7 @@ def false_pairs(pred: Sequence[int], labels: Labels) -> tuple[dict[str, int], li
                 rel = labels.relation(a, b)
                 if rel is not None:
                     counts[rel] += len(da) * len(db_)
-                    example(rel, da[0], db_[0])
+                    example(rel, *labels.closest(da, db_))
                     continue
                 house_a = Counter(docs[i].outlet for i in da if dc.HOUSE in docs[i].ops)
                 same = [(i, j) for i in da for j in db_
@@ -469,7 +560,7 @@ def false_pairs(pred: Sequence[int], labels: Labels) -> tuple[dict[str, int], li
                 if same:
                     example("same outlet's house block", *same[0])
                 if len(da) * len(db_) > len(same):
-                    example("nothing known", da[0], db_[0])
+                    example("nothing known", *labels.closest(da, db_))
     return {rel: counts[rel] for rel in (*RELATIONS, *counts) if counts[rel]}, examples
 
 
@@ -605,8 +696,8 @@ def summarise(system: str, runs: list[dict[str, Any]], labels: Labels) -> dict[s
 
 def _fmt_rate(r: dict[str, Any], base: dict[str, Any] | None) -> str:
     ratio = f"{r['docs_per_s'] / base['docs_per_s']:.2f}x" if base else "-"
-    return (f"{r['docs_per_s']:>8.0f} {'(%.0f-%.0f)' % (r['docs_per_s_min'], r['docs_per_s_max']):>13} "
-            f"{ratio:>8}")
+    spread = f"({r['docs_per_s_min']:.0f}-{r['docs_per_s_max']:.0f})"
+    return f"{r['docs_per_s']:>8.0f} {spread:>13} {ratio:>8}"
 
 
 def verdicts(r: dict[str, Any]) -> dict[str, bool]:
@@ -631,11 +722,12 @@ def print_report(rows: list[dict[str, Any]], kind_sims: dict[str, dict], ndocs: 
     good = [r for r in rows if "docs_per_s" in r]
     if not good:
         return
-    print("vs datasketch: docs/s ratio to the baseline measured in this run. CPU s: the stream's "
-          "CPU (median run); peak MiB: peak RSS of the run's process; +MiB: RSS growth over "
-          "the stream")
+    print(f"vs {BASELINE}: docs/s ratio to the baseline measured in this run. CPU s: the stream's "
+          "CPU (median run); peak MiB: peak RSS of the process during the stream (corpus and "
+          "inputs included); +MiB: RSS growth over the stream")
 
-    kinds = [k for k in (dc.KINDS[0], dc.HOUSE, *dc.KINDS[1:]) if f"kind:{k}" in good[0]["recall_by"]]
+    kinds = [k for k in (dc.KINDS[0], dc.HOUSE, *dc.KINDS[1:])
+             if f"kind:{k}" in good[0]["recall_by"]]
     groups = ([f"kind:{k}" for k in kinds] + ["with house block"]
               + [f"shape:{s}" for s in ("whole", "part", "follow-up", "template")] + ["all"])
     names = [r["system"] for r in good]
@@ -749,7 +841,8 @@ def parse_systems(value: str) -> list[str]:
     unknown = [s for s in chosen if s not in SYSTEMS]
     if unknown or not chosen:
         raise argparse.ArgumentTypeError(
-            f"unknown system(s) {', '.join(unknown) or '(none)'}; choose from: {', '.join(SYSTEMS)}")
+            f"unknown system(s) {', '.join(unknown) or '(none)'}; "
+            f"choose from: {', '.join(SYSTEMS)}")
     return chosen
 
 
@@ -766,12 +859,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=dc.DEFAULT_DATA,
                         help="benchmark data directory (default ../shared/bench)")
     parser.add_argument("--json-out", type=Path, default=DEFAULT_OUT, help="results JSON")
+    parser.add_argument("--load-articles", type=int, default=100_000, metavar="N",
+                        help="also time loading the stored signatures of N articles when a "
+                             "run starts (default 100,000; 0: skip)")
     parser.add_argument("--worker", choices=SYSTEMS, help=argparse.SUPPRESS)
+    parser.add_argument("--load-worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--corpus-file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--order-file", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         return worker_main(args.worker, args.corpus_file, args.order_file)
+    if args.load_worker:
+        return load_worker(args.load_worker)
     if args.docs < 2 or args.repeat < 1:
         parser.error("--docs must be at least 2 and --repeat at least 1")
 
@@ -832,6 +931,15 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = [summarise(s, runs[s], labels) for s in systems]
     print_report(rows, kind_sims, len(corpus.docs))
+    load = None
+    if args.load_articles > 0:
+        load = measure_load([d.text for d in corpus.docs], args.load_articles, args.repeat)
+        if "error" in load:
+            print(f"\nloading {args.load_articles:,} stored signatures FAILED: {load['error']}")
+        else:
+            print(f"\nstarting a run on {load['articles']:,} stored articles: signatures "
+                  f"loaded in {load['seconds']:.2f} s (median of {args.repeat}), index "
+                  f"+{load['rss_growth_mib']:.0f} MiB, peak RSS {load['peak_rss_mib']:.0f} MiB")
 
     base = next((r for r in rows if r["system"] == BASELINE and "docs_per_s" in r), None)
     for r in rows:
@@ -853,6 +961,7 @@ def main(argv: list[str] | None = None) -> int:
         "copy_similarity_by_kind": kind_sims,
         "hard_negative_similarity": negatives,
         "systems": {r["system"]: r for r in rows},
+        "load": load,
         "runs": {s: [{k: v for k, v in run.items() if k != "labels"} for run in rs]
                  for s, rs in runs.items()},
     }

@@ -6,27 +6,31 @@
 Sources (read from ../shared/bench, never copied into the project; `--data` overrides):
 asb-dev's 83 gold article bodies as given, and the 945 trafilatura-eval pages run through our
 Cleaner (the page URL is the evaldata key when it is one, else https://<domain of the file
-name>/<file>). Bodies of >= MIN_WORDS words are kept, except: mostly-CJK bodies (the edits and
-5-word shingles below assume space-separated words; 4 pages) and a body whose 5-word shingles
-are > 30% contained in a body kept before it (the same page twice in trafilatura-eval, and two
-press releases reprinted by two sites), so no two stories share text by accident.
-That leaves about 990 bodies, 810,000 words.
+name>/<file>). Bodies of >= MIN_WORDS words are kept, except: mostly-CJK bodies (the edits
+below assume space-separated words; 4 pages) and a body whose 5-word shingles are > 30%
+contained in a body kept before it (the same page twice in trafilatura-eval, and two press
+releases reprinted by two sites), so no two stories share text by accident. Shingles count
+words as cleaner.text.word_count does (a Chinese or Japanese character is a word). That leaves
+981 bodies, 805,000 words; 20,000 docs use about 850 of them.
 
 Stories (the unit of truth: two docs are duplicates iff they have the same story id):
   * 10% of the bodies (shuffled, seeded) are follow-up donors; the others are cut into parts of
     PART_WORDS (a target drawn per body) at paragraph boundaries (a paragraph over 250 words is
     first cut at sentence ends), each part >= MIN_WORDS words. A short body is one story
     ("whole"); a long one gives several ("part"), which share topic, names and vocabulary: the
-    sibling parts are hard negatives.
-  * "follow-up": the first paragraph of a story (<= 20% of that story's words, >= 8 words)
-    followed by a part of a donor body that is used nowhere else; a distinct story sharing its
-    lead with the one it follows.
-  * "template": optional short briefs (results, earnings, weather) filled from one template each
-    (TEMPLATE_SHARE of the stories); same phrasing, different facts: distinct stories.
+    sibling parts are hard negatives. A part whose shingles are > 30% contained in the parts of
+    its body before it is dropped (pages that repeat a block: a quoted tweet, table rows).
+  * "follow-up": the first paragraph of a story (>= 8 words, <= 20% of the words of that story
+    and of the follow-up) followed by a part of a donor body that is used nowhere else; a
+    distinct story sharing its lead with the one it follows.
+  * "template": short briefs (match results, earnings, weather warnings, obituaries; 4 templates,
+    2% of the stories, ~100 words) with names taken from capitalised words of the real bodies
+    and random figures; same phrasing, different facts: distinct stories. The only synthetic
+    text, and labelled as such (shape "template").
 
 Documents: every story gets a cluster size from P(s) ~ s^-1.2 on 1..30 (a third of the stories
 are singletons; mean about 6; wire stories reach 30 sites), one doc per distinct outlet
-(https://site{n}.example, one outlet per ~50 docs). The first doc of a story is its "original"
+(https://site{n}.example, one outlet per ~50 docs, at least 40). The first doc of a story is its "original"
 (the story text as is); every other doc is a copy made by one variant kind:
   exact         the same text at another URL
   boilerplate   1-2 lines of another publisher's header and 1-4 of its footer ("Sign up for
@@ -43,13 +47,13 @@ are singletons; mean about 6; wire stories reach 30 sites), one doc per distinct
   combo         2-3 of the above (boilerplate, one removal, reworded, restandfirst, punct-case)
   house-block   the text as is, at an outlet that adds its house block (below)
 Outlets: HOUSE_SHARE of them add their own fixed block (an "about us" paragraph, a tip line, a
-donation appeal; 25-90 words) to every doc they publish, at the top or bottom: the "house
+donation appeal; 35-100 words) to every doc they publish, at the top or bottom: the "house
 block", a hard negative shared by all stories of that outlet. Originals of multi-doc stories are
 placed at outlets without one (so a kind measures its own change, not the block); singletons and
 copies go anywhere, and a copy at such an outlet lists "house-block" in its `ops` (an "exact"
 copy there is of kind "house-block").
 
-Per-doc labels: story, kind, ops (what was applied, in order), outlet, plus per story its shape
+Per-doc labels: story, kind, ops (what was applied), outlet, plus per story its shape
 (whole / part / follow-up / template), body (source body id: shared by sibling parts), family
 (the story a follow-up took its lead from) and template.
 
@@ -62,7 +66,6 @@ deterministic for a given --seed (random.Random; sources sorted by key).
 from __future__ import annotations
 
 import argparse
-import bisect
 import datetime
 import gzip
 import json
@@ -280,9 +283,14 @@ def load_sources(data: Path, workers: int | None = None) -> list[Source]:
     return drop_overlapping(kept)
 
 
+# Words as cleaner.text.word_count counts them: each Chinese or Japanese character is one.
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK_CHARS}]|[^\W{_CJK_CHARS}]+")
+
+
 def shingles(text: str) -> set[str]:
     """5-word shingles of the folded text (fold: case, quotes, punctuation away)."""
-    toks = fold(text).split()
+    toks = _TOKEN.findall(fold(text))
     if len(toks) < SHINGLE:
         return {" ".join(toks)} if toks else set()
     return {" ".join(toks[i:i + SHINGLE]) for i in range(len(toks) - SHINGLE + 1)}
@@ -359,6 +367,21 @@ def split_body(text: str, target: int) -> list[str]:
     return ["\n".join(part) for part in merged]
 
 
+def distinct_parts(texts: list[str]) -> tuple[list[str], int]:
+    """The parts of one body, less those whose shingles are > SOURCE_CONTAINMENT contained in
+    the parts kept before them (a page repeating a block or table rows would otherwise give
+    "distinct" stories sharing most of their text)."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for text in texts:
+        sh = shingles(text)
+        if sh and len(sh & seen) > SOURCE_CONTAINMENT * len(sh):
+            continue
+        seen |= sh
+        out.append(text)
+    return out, len(texts) - len(out)
+
+
 def _title(src: Source, text: str) -> str:
     if src.title:
         return src.title
@@ -381,32 +404,41 @@ def make_stories(sources: list[Source], rng: Random) -> tuple[list[list[Story]],
     donors, bodies = order[:n_donors], order[n_donors:]
     groups: list[list[Story]] = []
     next_id = 0
+    dropped = 0
     for src in bodies:
-        texts = split_body(src.text, rng.randint(*PART_WORDS))
+        texts, n = distinct_parts(split_body(src.text, rng.randint(*PART_WORDS)))
+        dropped += n
         shape = "whole" if len(texts) == 1 else "part"
         group = []
         for text in texts:
             group.append(Story(next_id, text, _title(src, text), shape, src.key))
             next_id += 1
         groups.append(group)
-    # follow-ups: a lead (first paragraph) from a story, then a donor body's part
-    leads = [(g, s) for g, group in enumerate(groups) for s in group
-             if LEAD_MIN_WORDS <= word_count(paragraphs(s.text)[0]) <= LEAD_SHARE * word_count(s.text)]
+    # follow-ups: a lead (first paragraph) from a story, then a donor body's part; the lead is
+    # at most LEAD_SHARE of the words of both stories
+    leads = [(g, s, lead) for g, group in enumerate(groups) for s in group
+             if LEAD_MIN_WORDS <= (lead := word_count(paragraphs(s.text)[0]))
+             <= LEAD_SHARE * word_count(s.text)]
     rng.shuffle(leads)
     notes = []
     follow_ups = 0
     for src in donors:
-        for text in split_body(src.text, rng.randint(*PART_WORDS)):
-            if not leads:
-                break
-            g, origin = leads.pop()
+        donor_parts, n = distinct_parts(split_body(src.text, rng.randint(*PART_WORDS)))
+        dropped += n
+        for text in donor_parts:
+            room = LEAD_SHARE / (1 - LEAD_SHARE) * word_count(text)  # lead/(lead+text) <= share
+            at = next((k for k in range(len(leads) - 1, -1, -1) if leads[k][2] <= room), None)
+            if at is None:
+                continue
+            g, origin, _ = leads.pop(at)
             lead = paragraphs(origin.text)[0]
             groups[g].append(Story(next_id, lead + "\n" + text, _title(src, text), "follow-up",
                                    src.key, family=origin.id))
             next_id += 1
             follow_ups += 1
     notes.append(f"{len(bodies)} bodies cut into stories, {len(donors)} donor bodies gave "
-                 f"{follow_ups} follow-ups")
+                 f"{follow_ups} follow-ups; {dropped} parts dropped as > "
+                 f"{SOURCE_CONTAINMENT:.0%} contained in an earlier part of their body")
     # template briefs, in groups of their template so a small corpus keeps several together
     n_templates = round(TEMPLATE_SHARE * next_id)
     vocab = _template_vocabulary(sources)
@@ -483,25 +515,36 @@ def _template_vocabulary(sources: Sequence[Source]) -> dict[str, list[str]]:
 def fill_template(tid: int, rng: Random, vocab: dict[str, list[str]]) -> tuple[str, str]:
     names = vocab["names"]
     days = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-    pick = lambda: rng.choice(names)  # noqa: E731
+    def pick() -> str:
+        return rng.choice(names)
+
+    def one(*options: str) -> str:
+        return rng.choice(options)
+
+    # the calls are made in this order (the dict's), so a seed always gives the same briefs
     values = {
-        "a": f"{pick()} {rng.choice(['United', 'City', 'Rovers', 'Athletic'])}",
-        "b": f"{pick()} {rng.choice(['Town', 'FC', 'Wanderers', 'Albion'])}",
-        "c": pick(), "d": pick(), "place": pick(), "co": f"{pick()} {rng.choice(['Corp', 'Group', 'Holdings', 'Systems'])}",
+        "a": f"{pick()} {one('United', 'City', 'Rovers', 'Athletic')}",
+        "b": f"{pick()} {one('Town', 'FC', 'Wanderers', 'Albion')}",
+        "c": pick(), "d": pick(), "place": pick(),
+        "co": f"{pick()} {one('Corp', 'Group', 'Holdings', 'Systems')}",
         "p1": f"{pick()} {pick()}", "p2": f"{pick()} {pick()}", "p3": f"{pick()} {pick()}",
-        "s1": rng.randint(2, 5), "s2": rng.randint(0, 1), "n": f"{rng.randint(2, 60)},{rng.randint(100, 999)}",
-        "m1": rng.randint(3, 40), "m2": rng.randint(50, 89), "pos": rng.choice(["first", "second", "third", "fifth"]),
-        "pos2": rng.choice(["bottom", "12th", "ninth", "in mid-table"]), "pts": rng.randint(10, 60),
-        "games": rng.randint(10, 30), "day": rng.choice(days), "day2": rng.choice(days), "day3": rng.choice(days),
-        "q": rng.choice(["first", "second", "third", "fourth"]), "r": rng.randint(40, 900),
-        "r2": rng.randint(40, 900), "pct": rng.randint(1, 30), "pct2": rng.randint(1, 12),
-        "ni": rng.randint(2, 90), "eps": f"{rng.randint(0, 3)}.{rng.randint(10, 99)}",
-        "thing": rng.choice(["software", "logistics", "batteries", "retail", "chemistry", "design"]),
-        "lo": rng.randint(100, 500), "hi": rng.randint(500, 900), "hour": f"{rng.randint(8, 17)}:00",
-        "n2": rng.randint(2, 40), "n3": rng.randint(2, 12), "colour": rng.choice(["yellow", "amber", "red"]),
-        "mm": rng.randint(20, 120), "kmh": rng.randint(60, 140), "deg": rng.randint(-5, 12),
-        "road": f"A{rng.randint(1, 99)}", "year": rng.randint(1950, 1995), "age": rng.randint(70, 98),
-        "kids": rng.choice(["two", "three", "four"]),
+        "s1": rng.randint(2, 5), "s2": rng.randint(0, 1),
+        "n": f"{rng.randint(2, 60)},{rng.randint(100, 999)}",
+        "m1": rng.randint(3, 40), "m2": rng.randint(50, 89),
+        "pos": one("first", "second", "third", "fifth"),
+        "pos2": one("bottom", "12th", "ninth", "in mid-table"), "pts": rng.randint(10, 60),
+        "games": rng.randint(10, 30), "day": one(*days), "day2": one(*days),
+        "day3": one(*days), "q": one("first", "second", "third", "fourth"),
+        "r": rng.randint(40, 900), "r2": rng.randint(40, 900), "pct": rng.randint(1, 30),
+        "pct2": rng.randint(1, 12), "ni": rng.randint(2, 90),
+        "eps": f"{rng.randint(0, 3)}.{rng.randint(10, 99)}",
+        "thing": one("software", "logistics", "batteries", "retail", "chemistry", "design"),
+        "lo": rng.randint(100, 500), "hi": rng.randint(500, 900),
+        "hour": f"{rng.randint(8, 17)}:00", "n2": rng.randint(2, 40), "n3": rng.randint(2, 12),
+        "colour": one("yellow", "amber", "red"), "mm": rng.randint(20, 120),
+        "kmh": rng.randint(60, 140), "deg": rng.randint(-5, 12),
+        "road": f"A{rng.randint(1, 99)}", "year": rng.randint(1950, 1995),
+        "age": rng.randint(70, 98), "kids": one("two", "three", "four"),
     }
     text = "\n".join(line.format(**values) for line in TEMPLATES[tid])
     title = text.split(".")[0][:90]
