@@ -162,21 +162,32 @@ class LSHIndex:
     """Signatures by integer key, banded for lookup; `query` verifies every candidate.
 
     Keys are the store's article ids. Adding a key again replaces its signature.
-    Memory: the signatures in one growing uint32 matrix (num_perm * 4 bytes each) plus one
-    dict entry per band, about 2 KB per article with the defaults (measured by bench/dedup.py).
+    Memory, about 0.9 KB per article with the defaults: the signatures in one uint32 matrix,
+    and the band buckets as one sorted array of (band key, article key) pairs, 16 bytes per
+    band (Python dicts took 4 KB per article). New entries wait in a small dict and are
+    merged into the array in batches; `add_stored` (a run's start) sorts once.
     """
+
+    PENDING = 1 << 18  # band entries held in the dict before a merge (about 8,000 articles)
 
     def __init__(self, config: DedupConfig | None = None) -> None:
         self.config = config or DedupConfig()
         self.hasher = MinHasher(self.config)
-        self._tables: list[dict[int, int | list[int]]] = [{} for _ in range(self.config.bands)]
         self._matrix = np.zeros((1024, self.config.num_perm), dtype=np.uint32)
         self._sizes = np.zeros(1024, dtype=np.int64)
         self._row: dict[int, int] = {}  # key -> row of the matrix
         self._free: list[int] = []  # rows of removed keys, reused first
+        self._bands = np.zeros(0, dtype=np.uint64)  # sorted band keys ...
+        self._owners = np.zeros(0, dtype=np.int64)  # ... and the article key of each
+        self._pending: dict[int, int | list[int]] = {}
+        self._pending_n = 0
+        self._unsorted: list[tuple[np.ndarray, np.ndarray]] = []  # loaded, not yet sorted in
+        self._stale = 0  # entries of removed or replaced keys still in the arrays
         rng = np.random.default_rng(self.config.seed + 1)
-        self._band_mix = rng.integers(1, np.iinfo(np.uint64).max, size=self.config.rows,
-                                      dtype=np.uint64) | 1
+        top = np.iinfo(np.uint64).max
+        self._band_mix = rng.integers(1, top, size=self.config.rows, dtype=np.uint64) | 1
+        # One salt per band: the bands share one key space without meeting in it.
+        self._band_salt = rng.integers(0, top, size=self.config.bands, dtype=np.uint64)
 
     @property
     def scheme(self) -> str:
@@ -209,12 +220,15 @@ class LSHIndex:
         row = self._row[key]
         return Signature(self._matrix[row].copy(), int(self._sizes[row]))
 
-    def _band_keys(self, hashvalues: np.ndarray) -> list[int]:
+    def _band_keys(self, hashvalues: np.ndarray) -> np.ndarray:
+        """uint64 band keys: one per band of each signature (a matrix gives a matrix)."""
         c = self.config
-        rows = hashvalues[: c.bands * c.rows].astype(np.uint64).reshape(c.bands, c.rows)
-        return (rows * self._band_mix).sum(axis=1).tolist()
+        values = hashvalues[..., : c.bands * c.rows].astype(np.uint64)
+        values = values.reshape(*hashvalues.shape[:-1], c.bands, c.rows)
+        return (values * self._band_mix).sum(axis=-1) + self._band_salt
 
-    def add(self, key: int, sig: Signature) -> None:
+    def _store(self, key: int, sig: Signature) -> None:
+        """The signature into the matrix (a removed key's row is reused)."""
         if key in self._row:
             self.remove(key)
         if self._free:
@@ -229,47 +243,118 @@ class LSHIndex:
         self._matrix[row] = sig.hashvalues
         self._sizes[row] = sig.size
         self._row[key] = row
+
+    def add(self, key: int, sig: Signature) -> None:
+        self._store(key, sig)
         if not sig.size:
             return  # an empty body matches nothing
-        for table, band in zip(self._tables, self._band_keys(sig.hashvalues), strict=True):
-            held = table.get(band)
+        pending = self._pending
+        for band in self._band_keys(sig.hashvalues).tolist():
+            held = pending.get(band)
             if held is None:
-                table[band] = key  # most buckets hold one key: no list for them
+                pending[band] = key  # most buckets hold one key: no list for them
             elif isinstance(held, list):
                 held.append(key)
             else:
-                table[band] = [held, key]
+                pending[band] = [held, key]
+        self._pending_n += self.config.bands
+        if self._pending_n >= self.PENDING:
+            self._merge()
+
+    def add_stored(self, keys: list[int], blobs: list[bytes], sizes: list[int]) -> None:
+        """Add many signatures as stored (Signature.to_bytes and shingle counts), as a run's
+        start loads them: straight into the matrix, the band keys in one pass, one sort."""
+        if not keys:
+            return
+        matrix = np.frombuffer(b"".join(blobs), dtype="<u4").reshape(len(keys), -1)
+        fresh = [k not in self._row for k in keys]
+        if not all(fresh) or len(set(keys)) < len(keys):  # replacements: one at a time
+            for key, blob, size in zip(keys, blobs, sizes, strict=True):
+                self.add(key, Signature.from_bytes(blob, size))
+            return
+        first = len(self._row)
+        need = first + len(keys)
+        if need > len(self._matrix) or self._free:
+            if self._free:  # keep rows contiguous here: compact the free ones away later
+                for key, blob, size in zip(keys, blobs, sizes, strict=True):
+                    self.add(key, Signature.from_bytes(blob, size))
+                return
+            grow = need - len(self._matrix) + len(self._matrix) // 2
+            self._matrix = np.vstack([self._matrix, np.zeros(
+                (grow, self.config.num_perm), dtype=np.uint32)])
+            self._sizes = np.concatenate([self._sizes, np.zeros(grow, dtype=np.int64)])
+        self._matrix[first:need] = matrix
+        self._sizes[first:need] = sizes
+        self._row.update(zip(keys, range(first, need), strict=True))
+        live = np.flatnonzero(np.asarray(sizes) > 0)
+        # Sorted in with the next merge (the first query's): one sort for a whole load.
+        self._unsorted.append((self._band_keys(matrix[live]).ravel(),
+                               np.repeat(np.asarray(keys, dtype=np.int64)[live],
+                                         self.config.bands)))
+
+    def _merge(self) -> None:
+        """Move the pending entries (and loaded, unsorted ones) into the sorted arrays."""
+        new_b, new_o = [], []
+        for band, held in self._pending.items():
+            if isinstance(held, list):
+                new_b.extend([band] * len(held))
+                new_o.extend(held)
+            else:
+                new_b.append(band)
+                new_o.append(held)
+        self._pending, self._pending_n = {}, 0
+        parts_b = [self._bands, np.array(new_b, dtype=np.uint64)]
+        parts_o = [self._owners, np.array(new_o, dtype=np.int64)]
+        parts_b += [b for b, _ in self._unsorted]
+        parts_o += [o for _, o in self._unsorted]
+        self._unsorted = []
+        all_b, all_o = np.concatenate(parts_b), np.concatenate(parts_o)
+        del parts_b, parts_o
+        if self._stale > len(all_b) // 4:  # drop entries of keys removed since
+            alive = np.fromiter(self._row, dtype=np.int64, count=len(self._row))
+            keep = np.isin(all_o, alive)
+            all_b, all_o = all_b[keep], all_o[keep]
+            self._stale = 0
+        self._bands = self._owners = None  # type: ignore[assignment]  # freed before sorting
+        order = np.argsort(all_b, kind="stable")
+        self._bands = all_b[order]
+        del all_b
+        self._owners = all_o[order]
 
     def remove(self, key: int) -> None:
         row = self._row.pop(key, None)
         if row is None:
             return
         self._free.append(row)
-        if not self._sizes[row]:
-            return
-        for table, band in zip(self._tables, self._band_keys(self._matrix[row]), strict=True):
-            held = table.get(band)
-            if held == key:
-                del table[band]
-            elif isinstance(held, list) and key in held:
-                held.remove(key)
-                if len(held) == 1:
-                    table[band] = held[0]
+        # Its band entries stay until the next merge: a candidate whose key is gone (or whose
+        # signature changed) is skipped or verified against the current signature.
+        self._stale += self.config.bands
         self._sizes[row] = 0
 
     def candidates(self, sig: Signature) -> set[int]:
         found: set[int] = set()
         if not sig.size:
             return found
-        for table, band in zip(self._tables, self._band_keys(sig.hashvalues), strict=True):
-            held = table.get(band)
-            if held is None:
-                continue
-            if isinstance(held, list):
-                found.update(held)
-            else:
-                found.add(held)
-        return found
+        bands = self._band_keys(sig.hashvalues)
+        if self._unsorted:
+            self._merge()
+        if len(self._bands):
+            lo = np.searchsorted(self._bands, bands, side="left")
+            hi = np.searchsorted(self._bands, bands, side="right")
+            for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+                if b > a:
+                    found.update(self._owners[a:b].tolist())
+        if self._pending:
+            for band in bands.tolist():
+                held = self._pending.get(band)
+                if held is None:
+                    continue
+                if isinstance(held, list):
+                    found.update(held)
+                else:
+                    found.add(held)
+        row = self._row  # removed keys' entries linger until a merge
+        return {k for k in found if k in row}
 
     def query(self, sig: Signature, exclude: int | None = None) -> list[Match]:
         """Stored keys whose bodies are duplicates of `sig`'s, most similar first; at most
