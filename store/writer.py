@@ -162,7 +162,8 @@ class Store:
             "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
         if existing is not None and existing[1] == article.content_hash:
             article_id = existing[0]
-            self.db["articles"].update(article_id, {"fetched_at": row["fetched_at"]})
+            self.db.conn.execute("UPDATE articles SET fetched_at = ? WHERE id = ?",
+                                 [row["fetched_at"], article_id])
             article.duplicate_of, article.similarity, article.dup_method = existing[2:]
             return article_id, "unchanged"
         row["tags"] = json.dumps(row["tags"], ensure_ascii=False)  # as sqlite-utils stores lists

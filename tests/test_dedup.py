@@ -472,3 +472,23 @@ def test_ingest_reports_duplicates_on_the_command_line(site, tmp_path):
     assert "new 1, duplicate 2" in lines[3]
     proc = run("ingest", *LOCAL, "--db", str(db_path), "--dup-threshold", "0", site.url("/a"))
     assert proc.returncode == 2 and "must be in (0, 1]" in proc.stderr
+
+
+def test_a_database_from_before_dedup_is_migrated_and_its_articles_matched(tmp_path,
+                                                                           monkeypatch):
+    import store.migrations as migrations
+
+    db_path = tmp_path / "old.db"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:3])
+    old = open_db(db_path)
+    assert "signatures" not in old.table_names()
+    old["articles"].insert({"url": "https://a.example/1", "canonical_url": "https://a.example/1",
+                            "text": STORY, "content_hash": content_hash(STORY),
+                            "word_count": word_count(STORY), "date": "2025-09-10"})
+    old.close()
+    monkeypatch.undo()
+    results = write_all(db_path, [article("https://b.example/2", reword(STORY), date=LATER)])
+    assert results[0].outcome == "duplicate" and results[0].article.duplicate_of == 1
+    db = sqlite_utils.Database(db_path)
+    assert [r["name"] for r in db["_migrations"].rows][-1] == "m004_duplicates"
+    assert db["unique_articles"].count == 1 and db["signatures"].count == 2
