@@ -23,76 +23,15 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
-
 from cleaner import Cleaner
 from cleaner.dedup import DedupConfig
-from scraper import FetchConfig, Fetcher
+from scraper import Fetcher
 from store import clusters, open_db
 
+from . import batch, cli_store, reclean
+from .options import DEFAULT_DB, add_fetch_options, fetch_config, oneline, positive_int
 from .records import Result
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
-
-DEFAULT_DB = "data/scrape.db"
-
-
-def _fetch_config(args: argparse.Namespace) -> FetchConfig:
-    config = FetchConfig()
-    if args.timeout is not None:
-        config.connect_timeout = min(config.connect_timeout, args.timeout)
-        config.read_timeout = min(config.read_timeout, args.timeout)
-        config.total_timeout = args.timeout
-    for option in ("delay", "concurrency", "per_host", "user_agent"):
-        if getattr(args, option) is not None:
-            setattr(config, option, getattr(args, option))
-    if args.retries is not None:
-        config.max_attempts = args.retries
-    config.obey_robots = not args.no_robots
-    config.allow_private = args.allow_private
-    return config
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    value = float(text)
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
-    return value
-
-
-def _add_fetch_options(p: argparse.ArgumentParser) -> None:
-    defaults = FetchConfig()
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help=f"give up on one attempt at a page after this long "
-                        f"(default: {defaults.total_timeout:g})")
-    p.add_argument("--delay", type=_seconds, default=None, metavar="SECONDS",
-                   help=f"seconds between two requests to one host; a robots.txt "
-                        f"Crawl-delay may ask for more (default: {defaults.delay:g})")
-    p.add_argument("--concurrency", type=_positive_int, default=None, metavar="N",
-                   help=f"requests at once, all hosts together (default: {defaults.concurrency})")
-    p.add_argument("--per-host", type=_positive_int, default=None, metavar="N",
-                   help=f"requests at once to one host (default: {defaults.per_host})")
-    p.add_argument("--retries", type=_positive_int, default=None, metavar="N",
-                   help=f"attempts per page on connection errors, timeouts, 429 and 5xx "
-                        f"(default: {defaults.max_attempts}; 1: no retry)")
-    p.add_argument("--user-agent", default=None, metavar="STR",
-                   help=f"the User-Agent header; its first word is the name robots.txt "
-                        f"rules are matched against (default: {defaults.user_agent!r})")
-    p.add_argument("--no-robots", action="store_true",
-                   help="do not read or obey robots.txt")
-    p.add_argument("--allow-private", action="store_true",
-                   help="fetch from hosts that resolve to loopback, private or link-local "
-                        "addresses (refused by default)")
-
-
-def _oneline(text: str | None, width: int = 70) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def describe(result: Result) -> str:
@@ -108,7 +47,7 @@ def describe(result: Result) -> str:
         copy = " a stored story's copy, now its canonical"
     else:
         copy = ""
-    return (f"{result.outcome:<16} {status:>3}  {_oneline(a.title) or '(no title)'}  "
+    return (f"{result.outcome:<16} {status:>3}  {oneline(a.title) or '(no title)'}  "
             f"[{a.word_count} words, {a.repeated_paragraphs_removed} repeated paragraphs removed]"
             f"{copy}  {page.url}")
 
@@ -118,7 +57,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print("scrape ingest: give at least one URL or path, or --urls FILE", file=sys.stderr)
         return 2
     side: deque[Result] = deque()
-    with Fetcher(_fetch_config(args)) as fetcher:
+    with Fetcher(fetch_config(args)) as fetcher:
         tasks = discovered(args.targets, fetcher, side, url_files=args.urls)
         summary: RunSummary = ingest(
             tasks, args.db, fetcher, Cleaner(),
@@ -135,7 +74,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    with Fetcher(_fetch_config(args)) as fetcher:
+    with Fetcher(fetch_config(args)) as fetcher:
         result = next(clean_results(tasks_for([args.target], origin_url=args.url),
                                     fetcher, Cleaner()))
     if result.article is None:
@@ -162,7 +101,7 @@ def cmd_dups(args: argparse.Namespace) -> int:
             print(json.dumps(dataclasses.asdict(cluster), ensure_ascii=False))
             continue
         head = cluster.canonical
-        print(f"{cluster.size} copies  #{head['id']} {_oneline(head['title']) or '(no title)'}"
+        print(f"{cluster.size} copies  #{head['id']} {oneline(head['title']) or '(no title)'}"
               f"  {head['url']}")
         for m in cluster.members:
             print(f"    {m['similarity']:.2f} {m['dup_method']:<9} #{m['id']:<6} {m['url']}")
@@ -202,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dup-containment", type=_share, default=dedup.containment, metavar="C",
                    help="... or when this share of the shorter body is in the longer one "
                         f"(a trimmed copy; default: {dedup.containment})")
-    _add_fetch_options(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("clean", help="print the clean record of one page without storing it")
@@ -210,15 +149,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", default=None, metavar="ORIGINAL_URL",
                    help="where a local file came from (keys the record, resolves links)")
     p.add_argument("--format", choices=("json", "text"), default="json")
-    _add_fetch_options(p)
+    add_fetch_options(p)
     p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("dups", help="list stories stored more than once (clusters of copies)")
-    p.add_argument("--min-size", type=_positive_int, default=2, metavar="N",
+    p.add_argument("--min-size", type=positive_int, default=2, metavar="N",
                    help="only clusters of at least N articles (default: 2)")
     p.add_argument("--json", action="store_true", help="one JSON object per cluster")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
     p.set_defaults(func=cmd_dups)
+
+    for module in (cli_store, batch, reclean):  # each adds its own subcommands
+        module.register(sub)
     return parser
 
 

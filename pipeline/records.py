@@ -47,6 +47,9 @@ class Page:
     last_modified: str | None = None  # next run's conditional request
     origin_url: str | None = None
     source: str = "cli"
+    # The final response's headers (lower-case names; repeated headers joined by ", "), kept
+    # with the raw body in the store's `pages` table so cleaning can be re-run later.
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -364,6 +364,7 @@ class AsyncFetcher:
                         page.final_url = str(response.url)
                         page.status = response.status_code
                         page.content_type = media_type(response.headers.get("content-type"))
+                        page.headers = dict(response.headers)  # repeated ones joined by ", "
                         if response.next_request is not None:
                             return response.next_request
                         page.etag = response.headers.get("etag")

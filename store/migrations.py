@@ -106,8 +106,80 @@ def m004_duplicates(db: sqlite_utils.Database) -> None:
         FROM articles a WHERE a.duplicate_of IS NULL""")
 
 
+def m005_runs_sources_pages_search(db: sqlite_utils.Database) -> None:
+    """`runs` (one row per ingest or batch run: arguments, counts, status), `sources` (the
+    batch sources, by name), `pages` (the raw response of every fetch that had a body:
+    headers and the zlib-compressed body, for `scrape reclean`), fetches.run_id, and
+    `articles_fts` (FTS5 over title, description and text, kept current by triggers)."""
+    db["runs"].create({
+        "id": int,
+        "command": str,  # "ingest", "batch", "reclean"
+        "arguments": str,  # JSON
+        "started_at": str,
+        "finished_at": str,
+        "status": str,  # "running", "completed", "failed" (could not run, or all failed),
+                        # "interrupted" (killed: found still "running" by a later run)
+        "counts": str,  # JSON {outcome: inputs}
+        "pid": int,
+        "host": str,
+    }, pk="id")
+    db["sources"].create({
+        "name": str,
+        "kind": str,  # "urls", "sitemap", "feed", "page"
+        "location": str,  # URL or path
+        "max_pages": int,
+        "config": str,  # the source's entry in sources.toml, as JSON
+        "added_at": str,
+        "last_run_id": int,
+    }, pk="name", foreign_keys=[("last_run_id", "runs", "id")])
+    db["fetches"].add_column("run_id", int, fk="runs", fk_col="id")
+    db["fetches"].create_index(["run_id"])
+    db["fetches"].create_index(["source"])
+    db["pages"].create({
+        "fetch_id": int,
+        "url": str,
+        "final_url": str,
+        "status": int,
+        "content_type": str,
+        "encoding": str,
+        "headers": str,  # JSON object
+        "body": bytes,  # zlib-compressed
+        "bytes": int,  # uncompressed size
+        "fetched_at": str,
+        "origin_url": str,
+    }, pk="fetch_id", foreign_keys=[("fetch_id", "fetches", "id")])
+    db["pages"].create_index(["url", "fetched_at"])
+    # FTS5 over the articles table's own text (external content: nothing stored twice).
+    # The update trigger fires only when the indexed columns change, not on dedup marks.
+    db.execute("""
+        CREATE VIRTUAL TABLE articles_fts USING fts5(
+            title, description, text, content='articles', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2')""")
+    db.execute("""
+        CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+            INSERT INTO articles_fts (rowid, title, description, text)
+            VALUES (new.id, new.title, new.description, new.text);
+        END""")
+    db.execute("""
+        CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+            VALUES ('delete', old.id, old.title, old.description, old.text);
+        END""")
+    db.execute("""
+        CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, description, text
+        ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+            VALUES ('delete', old.id, old.title, old.description, old.text);
+            INSERT INTO articles_fts (rowid, title, description, text)
+            VALUES (new.id, new.title, new.description, new.text);
+        END""")
+    # Articles stored before this migration.
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+
+
 MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
-                               m003_fetch_validators_and_source, m004_duplicates]
+                               m003_fetch_validators_and_source, m004_duplicates,
+                               m005_runs_sources_pages_search]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

@@ -490,5 +490,5 @@ def test_a_database_from_before_dedup_is_migrated_and_its_articles_matched(tmp_p
     results = write_all(db_path, [article("https://b.example/2", reword(STORY), date=LATER)])
     assert results[0].outcome == "duplicate" and results[0].article.duplicate_of == 1
     db = sqlite_utils.Database(db_path)
-    assert [r["name"] for r in db["_migrations"].rows][-1] == "m004_duplicates"
+    assert "m004_duplicates" in [r["name"] for r in db["_migrations"].rows]
     assert db["unique_articles"].count == 1 and db["signatures"].count == 2

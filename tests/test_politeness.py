@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.cli import _fetch_config, build_parser
+from pipeline.cli import build_parser
+from pipeline.options import fetch_config
 from pipeline.records import FetchTask, Page
 from scraper import AsyncFetcher, FetchConfig, Fetcher
 from scraper.hosts import backoff, parse_retry_after
@@ -517,11 +518,11 @@ def test_cli_fetch_options_reach_the_config():
         "ingest", "x.html", "--delay", "0.25", "--concurrency", "5", "--per-host", "1",
         "--retries", "4", "--user-agent", "mybot/1 (+https://bot.test/)", "--no-robots",
         "--allow-private", "--timeout", "7"])
-    cfg = _fetch_config(args)
+    cfg = fetch_config(args)
     assert (cfg.delay, cfg.concurrency, cfg.per_host, cfg.max_attempts) == (0.25, 5, 1, 4)
     assert cfg.user_agent == "mybot/1 (+https://bot.test/)"
     assert not cfg.obey_robots and cfg.allow_private and cfg.total_timeout == 7
-    defaults = _fetch_config(build_parser().parse_args(["clean", "x.html"]))
+    defaults = fetch_config(build_parser().parse_args(["clean", "x.html"]))
     assert defaults == FetchConfig()
     for bad in (["--concurrency", "0"], ["--per-host", "-1"], ["--retries", "0"],
                 ["--delay", "-1"], ["--delay", "nan"]):
