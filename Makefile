@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test bench bench-quality bench-fetch bench-dedup venv clean-venv
+.PHONY: ingest test bench bench-quality bench-fetch bench-dedup browse venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ venv: $(STAMP)
 # FLAGS passes options through: make ingest URL=https://example.com/sitemap.xml FLAGS="--max-age 12"
 ingest: $(STAMP)
 	$(BIN)/scrape ingest --db '$(DB)' $(FLAGS) $(foreach u,$(if $(URL),$(URL),$(SAMPLES)),'$(u)')
+
+# make batch: every source of data/sources.toml in one locked, recorded run (offline samples
+# by default); FLAGS passes options through: make batch FLAGS="--max-age 12 --log-json"
+.PHONY: batch
+batch: $(STAMP)
+	$(BIN)/scrape batch --sources data/sources.toml --db '$(DB)' $(FLAGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -42,6 +48,18 @@ bench-fetch: $(VENV)/.bench-installed
 
 bench-dedup: $(VENV)/.bench-installed
 	$(BIN)/python bench/dedup.py
+
+# make browse: the database (DB) in Datasette on http://127.0.0.1:8001, read through normal
+# (not immutable) connections, so a running ingest or batch can go on writing. Titles, facets
+# and search come from data/datasette-metadata.json, renamed to the database's file name.
+# FLAGS passes options through: make browse FLAGS="--port 9000 --open"
+$(VENV)/.browse-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,browse]'
+	touch $@
+
+browse: $(VENV)/.browse-installed
+	$(BIN)/python -m pipeline.cli_store data/datasette-metadata.json '$(DB)' > $(VENV)/browse-metadata.json
+	$(BIN)/datasette serve '$(DB)' --metadata $(VENV)/browse-metadata.json $(FLAGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,14 +1,18 @@
 """The `scrape` command line.
 
-    scrape ingest [URL_OR_PATH...] [--urls FILE] [--max-age HOURS] [--db PATH]
+    scrape ingest [URL_OR_PATH...] [--urls FILE] [--max-age HOURS] [--db PATH] [--log-json]
                                                    fetch, clean, store; one line per input
+    scrape batch [--sources FILE] [--db PATH] [--log-json]
+                                                   the same for the sources of a TOML file
     scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text]
                                                    print the clean record, store nothing
     scrape dups [--min-size N] [--json] [--db PATH]
                                                    stories stored more than once
-Both take the fetch options: --timeout, --delay, --concurrency, --per-host, --retries,
---user-agent, --no-robots, --allow-private (`scrape ingest --help` explains them).
-Exit status: 0 when at least one input gave an article, 1 when none did, 2 on bad usage.
+ingest, batch and clean take the fetch options: --timeout, --delay, --concurrency, --per-host,
+--retries, --user-agent, --no-robots, --allow-private (`scrape ingest --help` explains them).
+Exit status: 0 when at least one input gave an article, 1 when none did, 2 on bad usage;
+ingest and batch also 3 when another run holds the database's run lock, 4 when the database
+cannot be used (pipeline/batch.py lists them). Both record their run in `runs`.
 """
 
 from __future__ import annotations
@@ -23,54 +27,45 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlite_utils
+
 from cleaner import Cleaner
-from cleaner.dedup import DedupConfig
 from scraper import Fetcher
 from store import clusters, open_db
 
 from . import batch, cli_store, reclean
-from .options import DEFAULT_DB, add_fetch_options, fetch_config, oneline, positive_int
+from .options import (
+    DEFAULT_DB,
+    add_dedup_options,
+    add_fetch_options,
+    dedup_config,
+    fetch_config,
+    oneline,
+    positive_int,
+)
+from .progress import Output, PrintableFilter, describe  # noqa: F401 - describe: cli.describe
 from .records import Result
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
-
-
-def describe(result: Result) -> str:
-    """One line per input: outcome, HTTP status, title, words, repeats removed, URL."""
-    page = result.page
-    status = str(page.status) if page.status is not None else "-"
-    if result.article is None:
-        return f"{result.outcome:<16} {status:>3}  {result.error or 'no article'}  {page.url}"
-    a = result.article
-    if a.duplicate_of is not None:
-        copy = f" {a.dup_method} copy of #{a.duplicate_of} ({a.similarity:.2f})"
-    elif result.outcome == "duplicate":  # it outranked the stored copies (store/dedup.py)
-        copy = " a stored story's copy, now its canonical"
-    else:
-        copy = ""
-    return (f"{result.outcome:<16} {status:>3}  {oneline(a.title) or '(no title)'}  "
-            f"[{a.word_count} words, {a.repeated_paragraphs_removed} repeated paragraphs removed]"
-            f"{copy}  {page.url}")
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.targets and not args.urls:
         print("scrape ingest: give at least one URL or path, or --urls FILE", file=sys.stderr)
         return 2
-    side: deque[Result] = deque()
-    with Fetcher(fetch_config(args)) as fetcher:
-        tasks = discovered(args.targets, fetcher, side, url_files=args.urls)
-        summary: RunSummary = ingest(
-            tasks, args.db, fetcher, Cleaner(),
-            on_result=lambda r: print(describe(r), flush=True),
-            max_age_hours=args.max_age, side=side,
-            dedup=DedupConfig(threshold=args.dup_threshold, containment=args.dup_containment),
-        )
-    print(summary.line())
-    if args.verbose and summary.drops:
-        print("removed while cleaning: " + ", ".join(
-            f"{k} {v}" for k, v in sorted(summary.drops.items())))
-    print(f"database: {args.db}")
-    return 0 if summary.succeeded else 1
+
+    def work(db: sqlite_utils.Database, run_id: int, output: Output) -> RunSummary:
+        side: deque[Result] = deque()
+        with Fetcher(fetch_config(args)) as fetcher:
+            tasks = discovered(args.targets, fetcher, side, url_files=args.urls)
+            return ingest(
+                tasks, args.db, fetcher, Cleaner(), on_result=output.result,
+                max_age_hours=args.max_age, side=side, run_id=run_id,
+                dedup=dedup_config(args),
+            )
+
+    # The same run lock, runs row and output as `scrape batch` (pipeline/batch.py).
+    return batch.run_recorded("ingest", args, work, Output(json_lines=args.log_json,
+                                                           label="ingest"))
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -110,13 +105,6 @@ def cmd_dups(args: argparse.Namespace) -> int:
     return 0
 
 
-def _share(text: str) -> float:
-    value = float(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrape", description="Fetch news pages, strip boilerplate, store clean articles.")
@@ -134,13 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip pages fetched less than HOURS ago (pages fetched before are "
                         "otherwise asked for only if changed: ETag / Last-Modified)")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
-    dedup = DedupConfig()
-    p.add_argument("--dup-threshold", type=_share, default=dedup.threshold, metavar="J",
-                   help="two bodies are one story when the estimated Jaccard similarity of "
-                        f"their 5-word shingles is at least J (default: {dedup.threshold})")
-    p.add_argument("--dup-containment", type=_share, default=dedup.containment, metavar="C",
-                   help="... or when this share of the shorter body is in the longer one "
-                        f"(a trimmed copy; default: {dedup.containment})")
+    add_dedup_options(p)
+    batch.add_log_json(p)
     add_fetch_options(p)
     p.set_defaults(func=cmd_ingest)
 
@@ -168,6 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # one line each, no control characters
+        if not any(isinstance(f, PrintableFilter) for f in handler.filters):
+            handler.addFilter(PrintableFilter())
     try:
         return args.func(args)
     except BrokenPipeError:  # `scrape dups | head`: the reader has what it wanted

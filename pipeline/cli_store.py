@@ -1,9 +1,385 @@
-"""`scrape search`, `scrape export`, `scrape stats`: reading the store."""
+"""`scrape search`, `scrape export`, `scrape stats`: reading the store.
+
+    scrape search QUERY... [--limit N] [--unique] [--json] [--db PATH]
+                                      ranked articles for a full-text query, with snippets
+    scrape export [--format jsonl|csv] [--since DATE] [--unique] [--output FILE] [--db PATH]
+                                      every stored article, streamed, one per line or row
+    scrape stats [--json] [--db PATH]
+                                      fetches by source and outcome, articles, the last run
+
+The queries are store/query.py's; this module parses arguments and prints. Exit status:
+0 done (also for a search with no hits), 1 no database at --db (none is created) or the
+database failed, 2 bad usage.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
+import os
+import sqlite3
+import stat
+import sys
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from pathlib import Path
+from typing import Any, TextIO
+
+import sqlite_utils
+
+from store import open_db
+from store.query import (
+    EXPORT_COLUMNS,
+    Hit,
+    QueryError,
+    export_rows,
+    fts_query,
+    parse_since,
+    search,
+    stats,
+)
+
+from .options import DEFAULT_DB, oneline, positive_int
+
+FLUSH_EVERY = 1000  # exported rows between two flushes of the output
+
+
+class UsageError(Exception):
+    """Bad arguments found after parsing: exit status 2."""
+
+
+# Characters that would act on a terminal rather than be shown: C0 and C1 controls and DEL
+# (escape sequences), and the bidirectional overrides and isolates (which reorder what
+# follows them on the line).
+_BIDI_CONTROLS = {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+
+
+def printable(text: str | None) -> str:
+    """`text` on one line, safe to print: whitespace runs become one space, control
+    characters U+FFFD, bidirectional overrides are dropped."""
+    text = " ".join((text or "").split())
+    return "".join("\ufffd" if unicodedata.category(c) == "Cc"
+                   else "" if ord(c) in _BIDI_CONTROLS else c for c in text)
+
+
+# JSON text may hold these raw inside strings; escaped, a line of JSON is one line for every
+# reader (str.splitlines() also splits at U+2028/U+2029 and at C1's NEL) and a terminal.
+_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029)}
+
+
+def json_line(obj: Any) -> str:
+    """One JSON document on one line, Unicode kept as it is (ensure_ascii=False) except for
+    control characters and line separators, which are escaped."""
+    return json.dumps(obj, ensure_ascii=False).translate(_JSON_ESCAPES)
+
+
+def since_arg(text: str) -> str:
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _open(args: argparse.Namespace) -> sqlite_utils.Database | None:
+    """The database at --db, or None (after saying why) when there is none: never creates
+    one. Opening brings a database from an older version up to date (store.open_db)."""
+    path = Path(args.db)
+    if not path.is_file():
+        print(f"scrape {args.command}: no database at {args.db}", file=sys.stderr)
+        return None
+    try:
+        return open_db(path)
+    except sqlite3.DatabaseError as exc:
+        print(f"scrape {args.command}: cannot open {args.db}: {exc}", file=sys.stderr)
+        return None
+
+
+def _run(args: argparse.Namespace, command: Any) -> int:
+    db = _open(args)
+    if db is None:
+        return 1
+    try:
+        return command(db, args)
+    except UsageError as exc:
+        print(f"scrape {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:
+        print(f"scrape {args.command}: database error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader went away: pipeline.cli.main ends quietly
+        raise
+    except OSError as exc:  # writing --output: disk full, permissions...
+        print(f"scrape {args.command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+# search
+
+def describe_hit(rank: int, hit: Hit) -> str:
+    """A hit as a block of lines: rank, title and score; date, site, id; URL; snippet."""
+    about = [printable(hit.date) or "undated"]
+    if hit.sitename:
+        about.append(printable(hit.sitename))
+    about.append(f"#{hit.id}" + (f" (copy of #{hit.duplicate_of})"
+                                 if hit.duplicate_of is not None else ""))
+    return "\n".join([
+        f"{rank}. {printable(oneline(hit.title, 100)) or '(no title)'}  [{hit.score:.3g}]",
+        "   " + "  ".join(about),
+        "   " + printable(hit.url),
+        "   " + printable(hit.snippet),
+    ])
+
+
+def cmd_search(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    try:
+        fts = fts_query(db, query)
+    except QueryError as exc:
+        raise UsageError(str(exc)) from None
+    if fts.rewritten_because:
+        print(f"scrape search: not FTS5 query syntax ({fts.rewritten_because}); "
+              f"searched as plain words: {printable(fts.expression)}", file=sys.stderr)
+    found = 0
+    for found, hit in enumerate(search(db, fts.expression, args.limit, args.unique), 1):
+        if args.json:
+            print(json_line({name: getattr(hit, name) for name in Hit.__dataclass_fields__}))
+        else:
+            print(("\n" if found > 1 else "") + describe_hit(found, hit))
+    if not args.json:
+        print(("\n" if found else "") + f"{found} hit(s)"
+              + (f" (the best {args.limit})" if found == args.limit else ""))
+    return 0
+
+
+# export
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_output(path: Path) -> Iterator[TextIO]:
+    """A text file (UTF-8, newlines as written) that appears at `path` whole or not at all:
+    written to a temporary file beside it, synced, then renamed over it. On any error or
+    interruption the temporary file is removed and `path` is left as it was.
+
+    A symbolic link's target is replaced, not the link. Something that exists and is not a
+    regular file (/dev/stdout, /dev/null, a named pipe) is written to directly: there is
+    nothing to replace."""
+    if path.is_dir():
+        raise UsageError(f"--output {str(path)!r} is a directory")
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            yield out
+        return
+    path = Path(os.path.realpath(path))  # through symbolic links (also a dangling one)
+    parent = path.parent
+    if not parent.is_dir():
+        raise UsageError(f"no directory {str(parent)!r} for --output {str(path)!r}")
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o666 & ~_umask()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    with suppress(OSError):  # make the rename itself durable
+        dir_fd = os.open(parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@contextmanager
+def stdout_output() -> Iterator[TextIO]:
+    """Standard output as UTF-8 text with newlines as written, whatever the locale."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # a replaced sys.stdout without bytes underneath: use it as it is
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    out = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    try:
+        yield out
+        out.flush()
+    finally:
+        if not out.closed:
+            with suppress(ValueError, OSError):
+                out.detach()  # leave sys.stdout's buffer open
+
+
+def write_jsonl(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
+    count = 0
+    for count, row in enumerate(rows, 1):
+        out.write(json_line(row) + "\n")
+        if count % FLUSH_EVERY == 0:
+            out.flush()
+    return count
+
+
+def write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
+    """RFC 4180 CSV (quoted where needed, CRLF line ends), a header row of EXPORT_COLUMNS;
+    None becomes an empty field."""
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for count, row in enumerate(rows, 1):
+        writer.writerow([row[name] for name in EXPORT_COLUMNS])
+        if count % FLUSH_EVERY == 0:
+            out.flush()
+    return count
+
+
+def cmd_export(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
+    csv_format = args.format == "csv"
+    # CSV carries tags as the stored JSON text; JSONL as an array.
+    rows = export_rows(db, since=args.since, unique=args.unique, decode_tags=not csv_format)
+    write = write_csv if csv_format else write_jsonl
+    with closing(rows):  # the read ends here, whatever happens to the output
+        if args.output in (None, "-"):
+            with stdout_output() as out:
+                write(rows, out)
+            return 0
+        with atomic_output(Path(args.output)) as out:
+            count = write(rows, out)
+    print(f"scrape export: {count} article(s) to {args.output}", file=sys.stderr)
+    return 0
+
+
+# stats
+
+def _bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def describe_stats(s: dict[str, Any]) -> str:
+    size, articles, fetches, run = s["size"], s["articles"], s["fetches"], s["last_run"]
+    lines = [
+        (f"database: {s['path']}  {_bytes(size['total'])} "
+         f"(main file {size['main']:,} bytes, WAL {size['wal']:,} bytes)"),
+        (f"articles: {articles['total']:,} ({articles['unique']:,} unique, "
+         f"{articles['duplicates']:,} duplicates)"),
+        f"fetches: {fetches['total']:,}" + (" by source and outcome:" if fetches["total"] else ""),
+    ]
+    sources: dict[str | None, list[tuple[str, int]]] = {}
+    for row in fetches["by_source"]:
+        sources.setdefault(row["source"], []).append((row["outcome"], row["count"]))
+    for source, outcomes in sources.items():
+        counts = ", ".join(f"{outcome} {count:,}" for outcome, count in outcomes)
+        total = sum(count for _, count in outcomes)
+        lines.append(f"  {printable(source) if source is not None else '(no source)'}: "
+                     f"{total:,}: {counts}")
+    if run is None:
+        lines.append("last run: no runs recorded")
+    else:
+        counts = run["counts"]
+        if counts is None:
+            counts = "no counts yet"
+        elif isinstance(counts, dict):
+            counts = ", ".join(f"{k} {v}" for k, v in counts.items()) or "no inputs"
+        lines.append(f"last run: #{run['id']} {run['command']} {run['status']}, started "
+                     f"{run['started_at']}, finished {run['finished_at'] or '-'}: "
+                     f"{printable(str(counts))}")
+    return "\n".join(lines)
+
+
+def cmd_stats(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
+    s = stats(db)
+    print(json_line(s) if args.json else describe_stats(s))
+    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this module's subcommands to the `scrape` parser."""
+    db_help = f"SQLite database (default: {DEFAULT_DB}); it must exist"
+
+    p = sub.add_parser(
+        "search", help="full-text search of stored articles, best first",
+        description="Search titles, standfirsts and bodies (SQLite FTS5), best first (bm25: "
+                    "a word in the title counts most). The query is FTS5 syntax when it "
+                    "parses as such: \"a phrase\", OR, NOT, prefix*, title: word, "
+                    "NEAR(a b); otherwise each word is searched as a plain term (all of "
+                    "them required). Matched terms are marked «like this».")
+    p.add_argument("query", nargs="+", metavar="QUERY",
+                   help="words (all required) or an FTS5 query; quote it for the shell "
+                        "when it has quotes, parentheses or *")
+    p.add_argument("--limit", type=positive_int, default=20, metavar="N",
+                   help="show at most N hits (default: 20)")
+    p.add_argument("--unique", action="store_true",
+                   help="leave out duplicates: one hit per story (its canonical article)")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per hit: id, url, canonical_url, title, date, "
+                        "sitename, duplicate_of, score (higher is better), snippet")
+    p.add_argument("--db", default=DEFAULT_DB, help=db_help)
+    p.set_defaults(func=lambda args: _run(args, cmd_search))
+
+    p = sub.add_parser(
+        "export", help="stream stored articles as JSON lines or CSV",
+        description="Every stored article in id order, streamed (nothing is held in "
+                    "memory): id, the record's fields in order, first_seen_at, updated_at. "
+                    "JSONL has tags as an array; CSV has them as JSON text and empty fields "
+                    "for nulls.")
+    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                   help="jsonl: one JSON object per line (default); csv: a header row, "
+                        "then one row per article")
+    p.add_argument("--since", type=since_arg, default=None, metavar="DATE",
+                   help="only articles stored new or changed (updated_at) at or after DATE: "
+                        "YYYY-MM-DD (midnight UTC) or an ISO 8601 date and time (UTC unless "
+                        "it has an offset). For a nightly sync, pass the start of the "
+                        "previous export, or an earlier day, and upsert by id: rows seen "
+                        "twice are the same row")
+    p.add_argument("--unique", action="store_true",
+                   help="canonical articles only (duplicate_of empty): one per story")
+    p.add_argument("--output", "-o", default=None, metavar="FILE",
+                   help="write to FILE (replaced whole, only when the export succeeds) "
+                        "instead of standard output")
+    p.add_argument("--db", default=DEFAULT_DB, help=db_help)
+    p.set_defaults(func=lambda args: _run(args, cmd_export))
+
+    p = sub.add_parser(
+        "stats", help="counts: fetches by source and outcome, articles, the last run, size")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.add_argument("--db", default=DEFAULT_DB, help=db_help)
+    p.set_defaults(func=lambda args: _run(args, cmd_stats))
+
+
+# make browse
+
+METADATA_NAME = "scrape"  # the database's key in data/datasette-metadata.json
+
+
+def datasette_metadata(template: str | Path, db_path: str | Path) -> dict[str, Any]:
+    """The Datasette metadata in `template` for the database at `db_path`: Datasette names a
+    database after its file (`data/news.db` is "news"), and the template's one database
+    entry is renamed to match, so `make browse DB=...` keeps titles, facets and search."""
+    metadata = json.loads(Path(template).read_text(encoding="utf-8"))
+    databases = metadata.get("databases", {})
+    databases[Path(db_path).stem] = databases.pop(METADATA_NAME)
+    return metadata
+
+
+if __name__ == "__main__":  # make browse: python -m pipeline.cli_store TEMPLATE DB > FILE
+    if len(sys.argv) != 3:
+        sys.exit("usage: python -m pipeline.cli_store METADATA_TEMPLATE DATABASE")
+    print(json.dumps(datasette_metadata(sys.argv[1], sys.argv[2]), ensure_ascii=False,
+                     indent=2))

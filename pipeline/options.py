@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from cleaner.dedup import DedupConfig
 from scraper import FetchConfig
 
 DEFAULT_DB = "data/scrape.db"
@@ -68,3 +69,24 @@ def add_fetch_options(p: argparse.ArgumentParser) -> None:
 def oneline(text: str | None, width: int = 70) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def share(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
+    return value
+
+
+def add_dedup_options(p: argparse.ArgumentParser) -> None:
+    dedup = DedupConfig()
+    p.add_argument("--dup-threshold", type=share, default=dedup.threshold, metavar="J",
+                   help="two bodies are one story when the estimated Jaccard similarity of "
+                        f"their 5-word shingles is at least J (default: {dedup.threshold})")
+    p.add_argument("--dup-containment", type=share, default=dedup.containment, metavar="C",
+                   help="... or when this share of the shorter body is in the longer one "
+                        f"(a trimmed copy; default: {dedup.containment})")
+
+
+def dedup_config(args: argparse.Namespace) -> DedupConfig:
+    return DedupConfig(threshold=args.dup_threshold, containment=args.dup_containment)

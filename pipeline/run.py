@@ -16,7 +16,7 @@ from cleaner import Cleaner
 from cleaner.dedup import DedupConfig, LSHIndex, Sign
 from cleaner.extract import canonical_link
 from scraper import Fetcher
-from scraper.sources import discover
+from scraper.sources import FetchBytes, discover
 from store import History, Store
 
 from .records import FetchTask, Page, Result
@@ -81,9 +81,10 @@ def clean_results(tasks: Iterable[FetchTask], fetcher: Fetcher,
 
 
 def revalidate(tasks: Iterable[FetchTask], history: History, max_age_hours: float | None,
-               skipped: deque[Result]) -> Iterator[FetchTask]:
+               skipped: deque[Result], rule: str = "--max-age") -> Iterator[FetchTask]:
     """Tasks with the validators of their URL's last good fetch (for a conditional request);
-    a URL fetched less than `max_age_hours` ago is not fetched at all but put in `skipped`."""
+    a URL fetched less than `max_age_hours` ago is not fetched at all but put in `skipped`
+    (its error names the `rule` that set the age)."""
     now = datetime.now(UTC)
     for task in tasks:
         last = None if is_local(task.url) else history.last_good_fetch(task.url)
@@ -94,27 +95,37 @@ def revalidate(tasks: Iterable[FetchTask], history: History, max_age_hours: floa
                         outcome="skipped.fresh", source=task.source)
             skipped.append(Result(page=page, outcome="skipped.fresh",
                                   error=f"fetched {last.age_hours(now):.1f} h ago "
-                                        f"(--max-age {max_age_hours:g})"))
+                                        f"({rule} {max_age_hours:g})"))
         else:
             yield replace(task, etag=last.etag, last_modified=last.last_modified)
 
 
-def discovered(targets: Iterable[str], fetcher: Fetcher, side: deque[Result],
-               url_files: Iterable[str] = ()) -> Iterator[FetchTask]:
-    """Tasks for the targets, sitemaps and feeds expanded into their pages (each URL once).
-
-    Every sitemap or feed read is an attempt like any other: its Page goes into `side`, for
-    the run to record as a `fetches` row (outcome "source.read" or why it failed).
-    """
+def document_reader(fetcher: Fetcher, side: deque[Result],
+                    source: str | None = None) -> FetchBytes:
+    """`fetch_bytes(url) -> (body, content_type, final_url)` for scraper.sources: fetches a
+    sitemap or feed, and puts its Page into `side` for the run to record as a `fetches` row
+    (outcome "source.read", or why it failed; `source` names it there, when given)."""
     def fetch_bytes(url: str) -> tuple[bytes, str | None, str]:
         page = fetcher.fetch_document(url)
+        if source is not None:
+            page.source = source
         side.append(Result(page=page, outcome="source.read" if page.error is None
                            else page.outcome, error=page.error))
         if page.error is not None:
             raise OSError(page.error)
         return page.body, page.content_type, page.final_url or url
 
-    return discover(targets, fetch_bytes, url_files=url_files)
+    return fetch_bytes
+
+
+def discovered(targets: Iterable[str], fetcher: Fetcher, side: deque[Result],
+               url_files: Iterable[str] = (), source: str | None = None) -> Iterator[FetchTask]:
+    """Tasks for the targets, sitemaps and feeds expanded into their pages (each URL once).
+
+    Every sitemap or feed read is an attempt like any other: its Page goes into `side`, for
+    the run to record as a `fetches` row (outcome "source.read" or why it failed).
+    """
+    return discover(targets, document_reader(fetcher, side, source), url_files=url_files)
 
 
 def alias_of(page: Page, store: Store) -> tuple[int, str] | None:
@@ -153,11 +164,16 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
            on_result: Callable[[Result], None] | None = None,
            max_age_hours: float | None = None,
            side: deque[Result] | None = None,
-           dedup: DedupConfig | None = None) -> RunSummary:
-    """Fetch, clean, dedupe and store every task; every input leaves a `fetches` row.
+           dedup: DedupConfig | None = None,
+           run_id: int | None = None,
+           revalidated: bool = False) -> RunSummary:
+    """Fetch, clean, dedupe and store every task; every input leaves a `fetches` row
+    (with `run_id`, the `runs` row of this run, when given).
 
     Pages fetched before are asked for only if changed (ETag / Last-Modified); with
     `max_age_hours`, pages fetched more recently than that are skipped (and say so).
+    `revalidated`: the caller has done both already (`revalidate`; pipeline/batch.py does
+    it per source, before its page limits).
     A page whose canonical link names a stored article of its site is not cleaned ("alias").
     Each article is placed among the stored ones (store/dedup.py): exact and near copies
     are stored as duplicates of their story's canonical article.
@@ -174,9 +190,11 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
 
     config = dedup or DedupConfig()
     with Store(db_path, index=LSHIndex(config)) as store:
+        store.run_id = run_id
         history = History(db_path)
         try:
-            planned = revalidate(tasks, history, max_age_hours, skipped)
+            planned = (tasks if revalidated
+                       else revalidate(tasks, history, max_age_hours, skipped))
             pages = skip_aliases(fetcher(planned), store, skipped)
             for result in store(Sign(config)(cleaner(pages))):
                 while skipped:

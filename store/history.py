@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 # Outcomes after which a URL's article is as stored.
-GOOD = ("new", "updated", "unchanged", "not_modified")
+GOOD = ("new", "duplicate", "updated", "unchanged", "not_modified")
 
 
 @dataclass(frozen=True)

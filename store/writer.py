@@ -111,12 +111,7 @@ class Store:
 
     def write(self, result: Result) -> Result:
         conn = self.db.conn
-        if not conn.in_transaction:
-            # IMMEDIATE: the write lock is taken before dedup reads the index's state, so a
-            # concurrent writer's copy of a story is either fully seen or not yet begun.
-            conn.execute("BEGIN IMMEDIATE")
-            self._began = time.monotonic()
-            self.clusters.catch_up()
+        self._begin()
         if result.article is not None:
             with self._savepoint() as ok:
                 result.article_id, result.outcome = self._upsert(result)
@@ -137,11 +132,58 @@ class Store:
                 **{name: getattr(page, name) for name in PAGE_COLUMNS},
                 "fetch_id": fetch_id, "headers": json.dumps(page.headers, ensure_ascii=False),
                 "body": zlib.compress(page.body, PAGE_COMPRESSION)})
+        self._done()
+        return result
+
+    def rewrite(self, result: Result) -> Result:
+        """Store a re-cleaned article (`scrape reclean`): its row only, no fetch attempt.
+        "unchanged" only when every field is as stored (fetched_at aside): a new title or
+        date with the same body is "updated"."""
+        assert result.article is not None
+        self._begin()
+        with self._savepoint() as ok:
+            if self._as_stored(result):
+                result.outcome = "unchanged"
+            else:
+                result.article_id, result.outcome = self._upsert(result, force=True)
+        if not ok:
+            result.article_id, result.outcome, result.error = None, "store.error", ok.error
+        self._done()
+        return result
+
+    def _as_stored(self, result: Result) -> bool:
+        """True (and result.article_id, dup fields set) when the row holds this article."""
+        article = result.article
+        assert article is not None
+        names = [n for n in ARTICLE_COLUMNS if n != "fetched_at"]
+        cursor = self.db.conn.execute(
+            f"SELECT id, duplicate_of, similarity, dup_method, {', '.join(names)} "
+            f"FROM articles WHERE canonical_url = ?", [article.canonical_url])
+        row = cursor.fetchone()
+        if row is None:
+            return False
+        stored = dict(zip(names, row[4:], strict=True))
+        stored["tags"] = json.loads(stored["tags"] or "[]")
+        if any(stored[n] != getattr(article, n) for n in names):
+            return False
+        result.article_id = row[0]
+        article.duplicate_of, article.similarity, article.dup_method = row[1:4]
+        return True
+
+    def _begin(self) -> None:
+        if not self.db.conn.in_transaction:
+            # IMMEDIATE: the write lock is taken before dedup reads the index's state, so a
+            # concurrent writer's copy of a story is either fully seen or not yet begun.
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            self._began = time.monotonic()
+            self.clusters.catch_up()
+
+    def _done(self) -> None:
+        """One result written: close the batch when it is full or old enough."""
         self._pending += 1
         if (self._pending >= self.batch_rows
                 or time.monotonic() - self._began >= self.batch_seconds):
             self.flush()
-        return result
 
     @contextmanager
     def _savepoint(self) -> Iterator[_Outcome]:
@@ -169,7 +211,7 @@ class Store:
         for result in results:
             yield self.write(result)
 
-    def _upsert(self, result: Result) -> tuple[int, str]:
+    def _upsert(self, result: Result, force: bool = False) -> tuple[int, str]:
         article = result.article
         assert article is not None
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -177,7 +219,7 @@ class Store:
         existing = self.db.execute(
             "SELECT id, content_hash, duplicate_of, similarity, dup_method FROM articles "
             "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
-        if existing is not None and existing[1] == article.content_hash:
+        if existing is not None and existing[1] == article.content_hash and not force:
             article_id = existing[0]
             self.db.conn.execute("UPDATE articles SET fetched_at = ? WHERE id = ?",
                                  [row["fetched_at"], article_id])

@@ -52,7 +52,9 @@ def test_ingest_good_and_bad_urls_in_one_run(site, fixtures_dir, tmp_path):
     assert out[good].startswith("new") and TITLE in out[good]
     assert "24 repeated paragraphs removed" in out[good]
     assert out[moved].startswith("unchanged")  # the same article, reached through a redirect
-    assert proc.stdout.splitlines()[-1] == f"database: {db_path}"
+    # Then the counts, the database, and last the run's summary (pipeline/progress.py).
+    assert proc.stdout.splitlines()[-2] == f"database: {db_path}"
+    assert proc.stdout.splitlines()[-1].startswith("run 1 completed: fetched 5, new 1, ")
 
     db = sqlite_utils.Database(db_path)
     articles = list(db["articles"].rows)

@@ -1,0 +1,210 @@
+"""What `scrape ingest` and `scrape batch` print while they run, and at the end.
+
+- One line per input on stdout (`describe`), as inputs complete: outcome, HTTP status,
+  title, words, repeats removed, URL (`scrape batch` adds the source's name). These lines
+  never hold a control character (no ANSI escape, no carriage return: a page's title or
+  a server's error text cannot move a terminal's cursor or hide part of a cron mail).
+- `--log-json`: one JSON object per line instead, per input ("event": "input") and a final
+  one ("event": "summary").
+- When stderr is a terminal, a progress bar on stderr (rich): inputs done, failed, rate
+  and time; it is removed at the end. Without a terminal (cron, systemd, a pipe) there is
+  none, and nothing but the lines is written.
+- At the end: the counts by outcome, "database: PATH", and as the very last line the run's
+  summary: `run 7 completed: fetched 12, new 5, updated 1, duplicate 2, failed 1,
+  elapsed 3.4 s` (fetched: inputs for which a request was made or a file read, that is
+  all but those skipped as fresh).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from .options import oneline
+from .records import Result
+from .run import STORED, RunSummary
+
+# C0 controls (with ESC, CR, TAB, NUL), DEL and the C1 controls (CSI is U+009B).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with every control character replaced by a space: one line, no escapes."""
+    return CONTROL.sub(" ", text)
+
+
+def describe(result: Result, source: bool = False) -> str:
+    """One line per input: outcome, HTTP status, [source,] title, words, repeats removed, URL."""
+    page = result.page
+    status = str(page.status) if page.status is not None else "-"
+    head = f"{result.outcome:<16} {status:>3}  " + (f"{page.source}  " if source else "")
+    if result.article is None:
+        what = "read for its links" if result.outcome == "source.read" else "no article"
+        return printable(f"{head}{result.error or what}  {page.url}")
+    a = result.article
+    if a.duplicate_of is not None:
+        copy = f" {a.dup_method} copy of #{a.duplicate_of} ({a.similarity:.2f})"
+    elif result.outcome == "duplicate":  # it outranked the stored copies (store/dedup.py)
+        copy = " a stored story's copy, now its canonical"
+    else:
+        copy = ""
+    return printable(
+        f"{head}{oneline(a.title) or '(no title)'}  "
+        f"[{a.word_count} words, {a.repeated_paragraphs_removed} repeated paragraphs removed]"
+        f"{copy}  {page.url}")
+
+
+def as_json(result: Result) -> dict[str, Any]:
+    """The --log-json object of one input."""
+    page, article = result.page, result.article
+    return {
+        "event": "input", "url": page.url, "source": page.source, "outcome": result.outcome,
+        "status": page.status, "title": article.title if article else None,
+        "article_id": result.article_id,
+        "duplicate_of": article.duplicate_of if article else None,
+        "elapsed_ms": page.elapsed_ms, "error": result.error or page.error,
+    }
+
+
+def json_line(obj: dict[str, Any]) -> str:
+    """Compact JSON on one line; the C1 controls and DEL (which json leaves raw) escaped."""
+    text = json.dumps(obj, ensure_ascii=False, default=str)
+    return re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def totals(summary: RunSummary) -> dict[str, int]:
+    """The figures of the last line."""
+    counts = summary.counts
+    return {"fetched": summary.total - counts["skipped.fresh"], "new": counts["new"],
+            "updated": counts["updated"], "duplicate": counts["duplicate"],
+            "failed": summary.failed}
+
+
+def final_line(run_id: int, status: str, summary: RunSummary, elapsed: float) -> str:
+    figures = ", ".join(f"{k} {v}" for k, v in totals(summary).items())
+    return f"run {run_id} {status}: {figures}, elapsed {elapsed:.1f} s"
+
+
+def wants_bar(stream: TextIO | None = None) -> bool:
+    """A progress bar only on a terminal (and not a dumb one)."""
+    return _isatty(stream or sys.stderr) and os.environ.get("TERM", "") != "dumb"
+
+
+class Output:
+    """Prints a run: `result(r)` for each input, `finish(...)` once at the end.
+
+    json_lines: JSON lines instead of text; show_source: name each input's source (batch);
+    bar: the rich progress bar on stderr (default: when stderr is a terminal), `label`led.
+    """
+
+    def __init__(self, json_lines: bool = False, show_source: bool = False,
+                 bar: bool | None = None, out: TextIO | None = None,
+                 label: str = "scrape") -> None:
+        self.json_lines, self.show_source, self.label = json_lines, show_source, label
+        self.bar = wants_bar() if bar is None else bar
+        self.out = out
+        self.started = time.monotonic()
+        self.done = self.failed = 0
+        self._progress: Any = None
+        self._task: Any = None
+
+    @property
+    def stream(self) -> TextIO:
+        return self.out or sys.stdout  # looked up late: the bar may redirect sys.stdout
+
+    def print(self, line: str) -> None:
+        print(line, file=self.stream, flush=True)
+
+    @contextmanager
+    def live(self) -> Iterator[Output]:
+        """While the run goes on: the bar (when wanted), with log records shown above it."""
+        if not self.bar:
+            yield self
+            return
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        original_stderr = sys.stderr
+        progress = Progress(
+            SpinnerColumn(), TextColumn("[bold]{task.description}"), BarColumn(),
+            TextColumn("{task.completed} done, {task.fields[failed]} failed, "
+                       "{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            console=Console(file=original_stderr), transient=True,
+            # Lines printed to a stdout that is the same terminal go above the bar; a
+            # redirected stdout is left alone.
+            redirect_stdout=self.out is None and _isatty(sys.stdout), redirect_stderr=True)
+        handlers = [h for h in logging.getLogger().handlers
+                    if isinstance(h, logging.StreamHandler) and h.stream is original_stderr]
+        with progress:
+            self._progress = progress
+            self._task = progress.add_task(self.label, total=None, failed=0, rate="-")
+            for h in handlers:
+                h.setStream(sys.stderr)  # rich's proxy: records print above the bar
+            try:
+                yield self
+            finally:
+                for h in handlers:
+                    h.setStream(original_stderr)
+                self._progress = self._task = None
+
+    def result(self, result: Result) -> None:
+        self.done += 1
+        if result.outcome not in STORED:
+            self.failed += 1
+        if self.json_lines:
+            self.print(json_line(as_json(result)))
+        else:
+            self.print(describe(result, source=self.show_source))
+        if self._progress is not None:
+            elapsed = max(time.monotonic() - self.started, 1e-6)
+            self._progress.update(self._task, completed=self.done, failed=self.failed,
+                                  rate=f"{self.done / elapsed:.1f}/s")
+
+    def finish(self, run_id: int, status: str, summary: RunSummary, db: str,
+               command: str, drops: bool = False) -> None:
+        """The end of the run; the last line printed is the run's summary."""
+        elapsed = time.monotonic() - self.started
+        if self.json_lines:
+            self.print(json_line({
+                "event": "summary", "run_id": run_id, "command": command, "status": status,
+                **totals(summary), "elapsed": round(elapsed, 3),
+                "counts": dict(sorted(summary.counts.items())), "database": db}))
+            return
+        self.print(summary.line())
+        if drops and summary.drops:
+            self.print("removed while cleaning: " + ", ".join(
+                f"{k} {v}" for k, v in sorted(summary.drops.items())))
+        self.print(printable(f"database: {db}"))
+        self.print(final_line(run_id, status, summary, elapsed))
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class PrintableFilter(logging.Filter):
+    """Log records as one line without control characters (for cron mail and terminals)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = printable(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
