@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import sqlite_utils
@@ -136,19 +137,22 @@ class Clusters:
             return self._mark(article_id, article, None, None, None)
         best = next(iter(links.values()))  # matches come best first
         winner = min((article_id, *links), key=self._rank)
+        # Rows whose dup fields change are updated rows: `export --since` must see them.
+        now = datetime.now(UTC).isoformat(timespec="seconds")
         for root, (similarity, method) in links.items():
             if root == winner:
                 continue
             # This cluster joins the winner's: its members, then its canonical.
-            self.db.execute("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?",
-                            [winner, root])
+            self.db.execute("UPDATE articles SET duplicate_of = ?, updated_at = ? "
+                            "WHERE duplicate_of = ?", [winner, now, root])
             self.db.execute("UPDATE articles SET duplicate_of = ?, similarity = ?, "
-                            "dup_method = ? WHERE id = ?", [winner, similarity, method, root])
+                            "dup_method = ?, updated_at = ? WHERE id = ?",
+                            [winner, similarity, method, now, root])
         if winner == article_id:
             self._mark(article_id, article, None, None, None)
         else:
-            self.db.execute("UPDATE articles SET duplicate_of = ? WHERE duplicate_of = ?",
-                            [winner, article_id])  # its own members, if it had any
+            self.db.execute("UPDATE articles SET duplicate_of = ?, updated_at = ? "
+                            "WHERE duplicate_of = ?", [winner, now, article_id])
             self._mark(article_id, article, winner, *best)
         return best[1]
 

@@ -142,7 +142,7 @@ def export_rows(db: sqlite_utils.Database, since: str | None = None, unique: boo
 
     Reads from one cursor (one consistent snapshot; nothing is held but the current row).
     `since` keeps the articles whose `updated_at` (the last time their content was stored
-    new or changed) is at or after it (parse_since's form, or any string in the store's
+    new or changed, or their place among copies changed) is at or after it (parse_since's form, or any string in the store's
     format); `unique` keeps canonical articles only (`duplicate_of IS NULL`). `tags` is a
     list as in the record, or the stored JSON text with `decode_tags=False`; a NULL stays
     None, and text that is not JSON is passed on as it is."""

@@ -492,3 +492,15 @@ def test_a_database_from_before_dedup_is_migrated_and_its_articles_matched(tmp_p
     db = sqlite_utils.Database(db_path)
     assert "m004_duplicates" in [r["name"] for r in db["_migrations"].rows]
     assert db["unique_articles"].count == 1 and db["signatures"].count == 2
+
+
+def test_rows_whose_cluster_changes_are_marked_updated(tmp_path):
+    db_path = tmp_path / "x.db"
+    write_all(db_path, [article("https://a.example/1", boilerplate(STORY), date=LATER)])
+    db = sqlite_utils.Database(db_path)
+    db.execute("UPDATE articles SET updated_at = '2000-01-01T00:00:00+00:00'")
+    db.conn.commit()
+    # The original arrives (earlier date): it takes over, and the old row is now a copy.
+    write_all(db_path, [article("https://b.example/2", STORY)])
+    first = rows_by_url(db_path)["https://a.example/1"]
+    assert first["duplicate_of"] is not None and first["updated_at"] > "2025"
