@@ -558,3 +558,25 @@ def test_datasette_metadata_follows_the_database_file_name(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert list(json.loads(proc.stdout)["databases"]) == ["scrape"]
+
+
+def test_articles_stored_before_full_text_search_are_found_after_the_migration(
+        tmp_path, monkeypatch):
+    import store.migrations as migrations
+    from store import open_db
+    from store.query import search
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(migrations, "MIGRATIONS", migrations.MIGRATIONS[:4])
+    old = open_db(path)
+    assert "articles_fts" not in old.table_names()
+    old["articles"].insert({"url": "https://a.example/1", "canonical_url": "https://a.example/1",
+                            "title": "Harbour reopens", "text": "The harbour reopened today."})
+    old.close()
+    monkeypatch.undo()
+    db = open_db(path)  # migrates: m005 indexes what is already there
+    assert [h.url for h in search(db, "harbour")] == ["https://a.example/1"]
+    db["articles"].insert({"url": "https://b.example/2", "canonical_url": "https://b.example/2",
+                           "title": "Ferry", "text": "Ferries to the harbour resume."})
+    assert {h.url for h in search(db, "harbour")} == {"https://a.example/1",
+                                                      "https://b.example/2"}
