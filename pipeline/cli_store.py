@@ -122,14 +122,15 @@ def _run(args: argparse.Namespace, command: Any) -> int:
 # search
 
 def describe_hit(rank: int, hit: Hit) -> str:
-    """A hit as a block of lines: rank, title and score; date, site, id; URL; snippet."""
+    """A hit as a block of lines: rank and title; date, site, id; URL; snippet. (The bm25
+    score is in --json only: its scale depends on the corpus, so it reads as noise here.)"""
     about = [printable(hit.date) or "undated"]
     if hit.sitename:
         about.append(printable(hit.sitename))
     about.append(f"#{hit.id}" + (f" (copy of #{hit.duplicate_of})"
                                  if hit.duplicate_of is not None else ""))
     return "\n".join([
-        f"{rank}. {printable(oneline(hit.title, 100)) or '(no title)'}  [{hit.score:.3g}]",
+        f"{rank}. {printable(oneline(hit.title, 100)) or '(no title)'}",
         "   " + "  ".join(about),
         "   " + printable(hit.url),
         "   " + printable(hit.snippet),

@@ -178,7 +178,7 @@ def test_snippets_mark_the_matched_terms(db_path, ids, capsys):
     blocks = out.strip().split("\n\n")
     assert len(blocks) == 3 and blocks[-1] == "2 hit(s)"
     first = blocks[0].splitlines()
-    assert first[0].startswith("1. Lighthouse keepers return to the cape  [")
+    assert first[0] == "1. Lighthouse keepers return to the cape"
     assert first[1] == f"   2026-01-10  Example News  #{ids['title']}"
     assert first[2] == f"   {ARTICLES['title'].url}"
     assert "«Lighthouse»" in first[3]
