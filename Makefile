@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test bench bench-quality bench-fetch bench-dedup browse venv clean-venv
+.PHONY: ingest test bench bench-quality bench-fetch bench-dedup bench-store browse venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,10 @@ batch: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# bench-quality and bench-dedup read ../shared/bench (on the team's machines, not in a user's
-# clone); bench-fetch needs nothing but nginx on loopback, which it installs with apt-get if
-# missing (root).
-bench: bench-quality bench-fetch bench-dedup
+# bench-quality, bench-dedup and bench-store read ../shared/bench (on the team's machines, not
+# in a user's clone); bench-fetch needs nothing but nginx on loopback, which it installs with
+# apt-get if missing (root).
+bench: bench-quality bench-fetch bench-dedup bench-store
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -48,6 +48,9 @@ bench-fetch: $(VENV)/.bench-installed
 
 bench-dedup: $(VENV)/.bench-installed
 	$(BIN)/python bench/dedup.py
+
+bench-store: $(VENV)/.bench-installed
+	$(BIN)/python bench/store.py
 
 # make browse: the database (DB) in Datasette on http://127.0.0.1:8001, read through normal
 # (not immutable) connections, so a running ingest or batch can go on writing. Titles, facets

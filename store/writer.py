@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import time
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -40,6 +44,8 @@ _INSERT_PAGE = (f"INSERT INTO pages (fetch_id, headers, body, {', '.join(PAGE_CO
                 f"VALUES (:fetch_id, :headers, :body, {', '.join(':' + c for c in PAGE_COLUMNS)})")
 # zlib level 3: 3-4x smaller HTML at a fraction of level 6's time (the writer is one process).
 PAGE_COMPRESSION = 3
+# Page rows whose bodies a thread is still compressing, at most, before write() waits.
+PAGES_WAITING = 16
 _NEW_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "updated_at")
 _INSERT_ARTICLE = (f"INSERT INTO articles ({', '.join(_NEW_COLUMNS)}) "
                    f"VALUES ({', '.join(':' + c for c in _NEW_COLUMNS)})")
@@ -84,6 +90,14 @@ class Store:
         self.batch_rows, self.batch_seconds = batch_rows, batch_seconds
         self._pending = 0
         self._began = 0.0
+        # Compressing a page (zlib, ~1 ms for a 170 KB page) costs as much as the rest of a
+        # write. With more than one CPU a thread does it (zlib releases the GIL), beside the
+        # writes and the cleaning that follow; each page row is inserted once its body is
+        # ready, in order, and at the latest by flush(), so every batch commits whole as
+        # before. With one CPU the body is compressed and its row inserted at once.
+        self._pages: deque[tuple[dict[str, Any], Future[bytes] | bytes]] = deque()
+        self._zlib = (ThreadPoolExecutor(1, thread_name_prefix="store-zlib")
+                      if keep_pages and _cpus() > 1 else None)
 
     def __enter__(self) -> Store:
         return self
@@ -95,6 +109,8 @@ class Store:
         try:
             self.flush()
         finally:
+            if self._zlib is not None:
+                self._zlib.shutdown(cancel_futures=True)
             self.db.close()
 
     def flush(self) -> None:
@@ -102,8 +118,10 @@ class Store:
         conn = self.db.conn
         if conn.in_transaction:
             try:
+                self._insert_pages(wait=True)
                 conn.commit()
             except BaseException:
+                self._pages.clear()
                 conn.rollback()
                 self.clusters.rolled_back()
                 raise
@@ -128,10 +146,12 @@ class Store:
         fetch_id = conn.execute(_INSERT_FETCH, row).lastrowid
         if page.body and page.error is None and self.keep_pages:
             # The response as received, so cleaning can be re-run without fetching again.
-            conn.execute(_INSERT_PAGE, {
-                **{name: getattr(page, name) for name in PAGE_COLUMNS},
-                "fetch_id": fetch_id, "headers": json.dumps(page.headers, ensure_ascii=False),
-                "body": zlib.compress(page.body, PAGE_COMPRESSION)})
+            self._pages.append((
+                {**{name: getattr(page, name) for name in PAGE_COLUMNS}, "fetch_id": fetch_id,
+                 "headers": json.dumps(page.headers, ensure_ascii=False)},
+                self._zlib.submit(zlib.compress, page.body, PAGE_COMPRESSION) if self._zlib
+                else zlib.compress(page.body, PAGE_COMPRESSION)))
+            self._insert_pages(wait=False)
         self._done()
         return result
 
@@ -169,6 +189,19 @@ class Store:
         result.article_id = row[0]
         article.duplicate_of, article.similarity, article.dup_method = row[1:4]
         return True
+
+    def _insert_pages(self, wait: bool) -> None:
+        """Insert the waiting page rows whose bodies are compressed, in order: all of them
+        when `wait`, and always enough to leave at most PAGES_WAITING."""
+        pages = self._pages
+        while pages:
+            row, body = pages[0]
+            if isinstance(body, Future):
+                if not (wait or body.done() or len(pages) > PAGES_WAITING):
+                    return
+                body = body.result()
+            pages.popleft()
+            self.db.conn.execute(_INSERT_PAGE, {**row, "body": body})
 
     def _begin(self) -> None:
         if not self.db.conn.in_transaction:
@@ -237,7 +270,7 @@ class Store:
         sig = result.signature
         if sig is None and self.clusters.index is not None:
             sig = result.signature = self.clusters.index.sign(article.text)
-        method = self.clusters.place(article_id, article, sig)
+        method = self.clusters.place(article_id, article, sig, fresh=outcome == "new")
         if outcome == "new" and method is not None:
             # Another copy of a stored story (it may have become the story's canonical row).
             outcome = "duplicate"
@@ -258,3 +291,11 @@ class Store:
     def article(self, canonical_url: str) -> dict | None:
         rows = list(self.db["articles"].rows_where("canonical_url = ?", [canonical_url]))
         return rows[0] if rows else None
+
+
+def _cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
