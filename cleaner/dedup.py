@@ -196,10 +196,6 @@ class LSHIndex:
     def sign(self, text: str) -> Signature:
         return self.hasher(text)
 
-    def decode(self, blob: bytes, size: int) -> Signature:
-        """A signature as stored (Signature.to_bytes and its shingle count)."""
-        return Signature.from_bytes(blob, size)
-
     def __len__(self) -> int:
         return len(self._row)
 
