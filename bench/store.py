@@ -21,27 +21,29 @@ near copies (3% of the words replaced, the last paragraph dropped), so dedup fin
 the real HTML of the source's page (asb-dev/html: median 115 KB, the bodies a fetcher brings;
 the same 83 bytes objects shared, so the inputs stay in memory).
 
-Systems, each run in its own subprocess pinned to one CPU (store-2cpu: two), on a fresh
+Systems, each run in its own subprocess pinned to one CPU, on a fresh
 database file made by store.open_db (our migrations: the same tables, indexes and pragmas, WAL
 and synchronous=NORMAL), every row once, in the same order:
   raw           sqlite3 executemany of the article rows (every `articles` column; dedup columns
                 NULL) into `articles` with the FTS5 table and its triggers dropped: the floor.
-  raw+fts       the same into the migrated database as is: the articles_fts triggers index
-                each row as it is inserted. The reference of the target.
+  raw+fts       the same into the migrated database with the store's triggers replaced by
+                FTS5's documented external-content triggers (ROW_TRIGGERS), which index each
+                row as it is inserted. The reference of the target.
   raw+fts-tuned raw+fts on a connection with open_db's page cache and checkpoint interval
                 (the store's connection has them; raw sqlite3's defaults do not).
   raw+bulk-fts  the same with the three triggers dropped, then one
                 INSERT INTO articles_fts(articles_fts) VALUES('rebuild') and the triggers made
                 again, all timed: what building the index in bulk afterwards costs.
   store         the product path: Store(path, index=LSHIndex(DedupConfig())) and
-                store.write(Result(page, article, signature=sig)) per row, the signatures
-                computed before the clock as the pipeline's Sign stage does in the cleaning
-                stage. Writes the article (FTS by the triggers), its signature, dedup placement,
-                the fetches row and the pages row (zlib), committing every 200 rows / 2 s.
-  store+sign    the same with no precomputed signature: the writer signs each body.
+                store.write(Result(page, article, signature=sig, stored_body=packed)) per
+                row, the signature and the compressed page computed before the clock, as the
+                pipeline's Sign and Pack stages do where cleaning runs. Writes the article
+                (queued for FTS by its trigger, indexed at each commit: migration 006), its
+                signature, dedup placement, the fetches row and the pages row, committing
+                every 200 rows / 2 s.
+  store+inline  the same with neither precomputed: the writer signs and compresses each page
+                (zstd), as when nothing runs before it.
   store-nopages the store path with Store(keep_pages=False): what the raw pages cost.
-  store-2cpu    the store path in a process allowed two CPUs: the writer compresses pages in a
-                thread (store/writer.py), as on any multi-core machine. Skipped on one CPU.
 The raw systems commit every `--raw-batch` rows (200, the store's batch; 0: one transaction).
 
 Timed: from the first row to the database closed (the last commit and WAL checkpoint
@@ -94,9 +96,8 @@ sys.path.insert(0, str(HERE.parent))
 DEFAULT_OUT = HERE / "results" / "store.json"
 DEFAULT_DATA = HERE.parents[1] / "shared" / "bench"
 ASB = "asb-dev"
-SYSTEMS = ("raw", "raw+fts", "raw+fts-tuned", "raw+bulk-fts", "store", "store+sign",
-           "store-nopages", "store-2cpu")
-TWO_CPUS = ("store-2cpu",)  # pinned to two CPUs, the others to one
+SYSTEMS = ("raw", "raw+fts", "raw+fts-tuned", "raw+bulk-fts", "store", "store+inline",
+           "store-nopages")
 BASELINE = "raw+fts"
 TARGET_RATIO = 0.8  # store >= 0.8 x raw+fts
 WORKER_TIMEOUT = 3600.0  # seconds for one run of one system
@@ -312,6 +313,25 @@ class System:
             self.path.name + "*"))
 
 
+# FTS5's external-content triggers as its documentation gives them (and migration 005 had).
+ROW_TRIGGERS = (
+    """CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, description, text)
+        VALUES (new.id, new.title, new.description, new.text);
+    END""",
+    """CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+        VALUES ('delete', old.id, old.title, old.description, old.text);
+    END""",
+    """CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, description, text
+    ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+        VALUES ('delete', old.id, old.title, old.description, old.text);
+        INSERT INTO articles_fts (rowid, title, description, text)
+        VALUES (new.id, new.title, new.description, new.text);
+    END""")
+
+
 class Raw(System):
     """sqlite3 executemany of the article rows, in batches of --raw-batch rows a commit."""
 
@@ -326,12 +346,15 @@ class Raw(System):
         self.conn = sqlite3.connect(path)
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute("PRAGMA synchronous = NORMAL")
-        self.triggers = [sql for (sql,) in self.conn.execute(
-            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'articles_fts%'")]
-        if self.fts in ("drop", "bulk"):
-            for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = "
-                                             "'trigger' AND name LIKE 'articles_fts%'").fetchall():
-                self.conn.execute(f"DROP TRIGGER {name}")
+        # The store's own triggers queue new rows for indexing per batch (migration 006); the
+        # reference is FTS5's documented external-content triggers, which index row by row.
+        for (name,) in self.conn.execute("SELECT name FROM sqlite_master WHERE type = "
+                                         "'trigger' AND name LIKE 'articles_fts%'").fetchall():
+            self.conn.execute(f"DROP TRIGGER {name}")
+        self.triggers = ROW_TRIGGERS
+        if self.fts == "keep":
+            for sql in self.triggers:
+                self.conn.execute(sql)
         if self.fts == "drop":
             self.conn.execute("DROP TABLE articles_fts")
         self.conn.commit()
@@ -391,7 +414,7 @@ class RawFtsTuned(Raw):
 
 
 class StoreSystem(System):
-    sign_in_writer = False
+    inline = False  # the writer signs and compresses itself (no Sign / Pack stage before it)
     keep_pages = True
 
     def __init__(self, data: dict[str, Any], path: Path) -> None:
@@ -399,9 +422,12 @@ class StoreSystem(System):
         from cleaner.dedup import DedupConfig, LSHIndex, Signature
         from pipeline.records import Article, Page, Result
         from store import Store
+        from store.pages import pack
 
         fields = set(Article.__dataclass_fields__)
         pages = data["pages"]
+        # What store.pages.Pack gives the writer (one object per distinct page, as the pages).
+        packed = {} if self.inline else {i: pack(body) for i, body in enumerate(pages)}
         self.results = []
         for r, (blob, size) in zip(self.rows, data["signatures"], strict=True):
             body = pages[r["source"]]
@@ -412,8 +438,9 @@ class StoreSystem(System):
                         last_modified="Wed, 31 Dec 2025 23:00:00 GMT",
                         headers=headers_for(r, len(body)))
             article = Article(**{k: v for k, v in r.items() if k in fields})
-            sig = None if self.sign_in_writer else Signature.from_bytes(blob, size)
-            self.results.append(Result(page=page, article=article, signature=sig))
+            sig = None if self.inline else Signature.from_bytes(blob, size)
+            self.results.append(Result(page=page, article=article, signature=sig,
+                                       stored_body=packed.get(r["source"])))
         self.store = Store(path, index=LSHIndex(DedupConfig()), keep_pages=self.keep_pages)
         self.outcomes: Counter[str] = Counter()
 
@@ -438,24 +465,17 @@ class StoreSystem(System):
                           input_kinds=dict(kinds), dedup_digest=digest.hexdigest()[:16])
 
 
-class StoreSign(StoreSystem):
-    sign_in_writer = True
+class StoreInline(StoreSystem):
+    inline = True
 
 
 class StoreNoPages(StoreSystem):
     keep_pages = False
 
 
-class StoreTwoCpus(StoreSystem):
-    """The store path in a process that may use two CPUs: the writer's page compression
-    thread runs beside it (store/writer.py), as it does in the pipeline on any multi-core
-    machine."""
-
-
 SYSTEM_CLASSES: dict[str, type[System]] = {
     "raw": RawNoFts, "raw+fts": Raw, "raw+fts-tuned": RawFtsTuned, "raw+bulk-fts": RawBulkFts,
-    "store": StoreSystem, "store+sign": StoreSign, "store-nopages": StoreNoPages,
-    "store-2cpu": StoreTwoCpus,
+    "store": StoreSystem, "store+inline": StoreInline, "store-nopages": StoreNoPages,
 }
 
 
@@ -479,13 +499,6 @@ def reset_peak_rss() -> bool:
         return False
 
 
-def allowed_cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 def pin_cpus(n: int) -> list[int] | None:
     """Run on the last `n` CPUs we may use (one: "rows/s on one core" means that)."""
     try:
@@ -497,7 +510,7 @@ def pin_cpus(n: int) -> list[int] | None:
 
 
 def worker_main(system: str, inputs: Path, profile_top: int) -> int:
-    cpu = pin_cpus(2 if system in TWO_CPUS else 1)
+    cpu = pin_cpus(1)
     with open(inputs, "rb") as f:
         data = pickle.load(f)
     with tempfile.TemporaryDirectory(prefix="bench-store-", dir=data.get("tmpdir")) as tmp:
@@ -636,8 +649,9 @@ def print_report(rows: list[dict[str, Any]], n: int, pipeline: dict[str, Any]) -
              ("the FTS5 triggers (per-row index)", "raw", "raw+fts"),
              ("the store's own: dedup (index, signatures row, placement), fetches row, Python",
               "raw+fts", "store-nopages"),
-             ("the raw page (zlib and its row)", "store-nopages", "store"),
-             ("signing in the writer (store+sign)", "store", "store+sign")]
+             ("the raw page (its row: compressed by Pack before the writer)", "store-nopages",
+              "store"),
+             ("signing and compressing in the writer (store+inline)", "store", "store+inline")]
     parts = [(label, per_row[b] - (per_row[a] if a else 0.0)) for label, a, b in steps
              if b in per_row and (a is None or a in per_row)]
     if parts:
@@ -666,16 +680,11 @@ def print_report(rows: list[dict[str, Any]], n: int, pipeline: dict[str, Any]) -
         if "clean_ms_per_page" in pipeline:
             clean = pipeline["clean_ms_per_page"]
             parts.append(f"= the output of {rate * clean / 1000:.1f} cleaning cores")
-            if r["system"] != "store-2cpu":
-                parts.append(f"in one process (clean then write) +{100 * ms_row / clean:.0f}% "
-                             "per page")
+            parts.append(f"in one process (clean then write) +{100 * ms_row / clean:.0f}% "
+                         "per page")
         if "fetch_pages_per_s" in pipeline:
             parts.append(f"{rate / pipeline['fetch_pages_per_s']:.2f}x the fetcher")
         print(", ".join(parts))
-    if "store-2cpu" in per_row:
-        print("  (store-2cpu is bound by its compression thread here; beside cleaning in one "
-              "process the thread keeps up, zlib releasing the GIL, and the main thread pays "
-              "less per page than store's ms/article)")
     if "clean_ms_per_page" in pipeline and "fetch_pages_per_s" in pipeline:
         cores = pipeline["fetch_pages_per_s"] * pipeline["clean_ms_per_page"] / 1000
         print(f"  (cleaning keeps up with the fetcher only on ~{cores:.0f} cores: the "
@@ -764,9 +773,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rows < 1 or args.repeat < 1 or args.raw_batch < 0:
         parser.error("--rows and --repeat must be at least 1, --raw-batch at least 0")
 
-    skipped = {}
-    if "store-2cpu" in args.systems and allowed_cpus() < 2:
-        skipped["store-2cpu"] = "fewer than two CPUs"
+    skipped: dict[str, str] = {}
     systems = [s for s in args.systems if s not in skipped]
     for s, why in skipped.items():
         print(f"skipped {s}: {why}")

@@ -13,7 +13,6 @@ import argparse
 import json
 import sqlite3
 import sys
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from cleaner import Cleaner
 from cleaner.dedup import DedupConfig, LSHIndex, Sign
 from store import Store, open_db
+from store.pages import unpack
 from store.lock import LockHeld, RunLock
 from store.runs import finish_run, mark_interrupted, start_run
 
@@ -66,7 +66,7 @@ def stored_pages(db_path: str | Path, since: str | None = None) -> Iterator[Page
              origin_url, source) in conn.execute(sql + " ORDER BY p.fetch_id", params):
             yield Page(url=url, final_url=final_url, status=status, content_type=content_type,
                        encoding=encoding, headers=json.loads(headers or "{}"),
-                       body=zlib.decompress(body), bytes=size, fetched_at=fetched_at,
+                       body=unpack(body), bytes=size, fetched_at=fetched_at,
                        origin_url=origin_url, source=source or "cli")
     finally:
         conn.close()

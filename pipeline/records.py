@@ -114,5 +114,8 @@ class Result:
     # The body's MinHash signature (cleaner.dedup.Signature), computed where cleaning runs so
     # the single writer need not; None until then.
     signature: Any = None
+    # The page body compressed as the `pages` table keeps it (store.pages.Pack, also run where
+    # cleaning runs); None until then, and for responses the store does not keep.
+    stored_body: bytes | None = None
     # The stored article this input ended at (the fetches.article_id column), set by the store.
     article_id: int | None = None

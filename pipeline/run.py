@@ -18,6 +18,7 @@ from cleaner.extract import canonical_link
 from scraper import Fetcher
 from scraper.sources import FetchBytes, discover
 from store import History, Store
+from store.pages import Pack
 
 from .records import FetchTask, Page, Result
 from .urls import canonicalize, is_local, is_site_root, same_site
@@ -196,7 +197,7 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
             planned = (tasks if revalidated
                        else revalidate(tasks, history, max_age_hours, skipped))
             pages = skip_aliases(fetcher(planned), store, skipped)
-            for result in store(Sign(config)(cleaner(pages))):
+            for result in store(Pack()(Sign(config)(cleaner(pages)))):
                 while skipped:
                     record(store.write(skipped.popleft()))
                 record(result)

@@ -177,9 +177,41 @@ def m005_runs_sources_pages_search(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
 
 
+def m006_fts_indexed_per_batch(db: sqlite_utils.Database) -> None:
+    """New articles are queued for the full-text index by their trigger (`fts_pending`) and
+    indexed a batch at a time, in the writer's transaction (store/fts.py), instead of one
+    FTS5 insert per row: SQLite (3.40 here) flushes FTS5's pending terms into a new index
+    segment at every statement savepoint, so a trigger fed row by row wrote one segment per
+    article, then merged them (bench/store.py: about 0.4 ms an article, more than the rest of
+    a write). Deletes and updates still reach the index through triggers, and leave alone a
+    row still in the queue (deleting terms never indexed would corrupt the index).
+    Page bodies written from now on are zstd frames (store/pages.py tells them from zlib)."""
+    db.execute("CREATE TABLE fts_pending (id INTEGER PRIMARY KEY)")
+    for name in ("insert", "delete", "update"):
+        db.execute(f"DROP TRIGGER articles_fts_{name}")
+    queued = "EXISTS (SELECT 1 FROM fts_pending WHERE id = old.id)"
+    db.execute("""
+        CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+            INSERT INTO fts_pending (id) VALUES (new.id);
+        END""")
+    db.execute(f"""
+        CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+            SELECT 'delete', old.id, old.title, old.description, old.text WHERE NOT {queued};
+            DELETE FROM fts_pending WHERE id = old.id;
+        END""")
+    db.execute(f"""
+        CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, description, text
+        ON articles BEGIN
+            INSERT INTO articles_fts (articles_fts, rowid, title, description, text)
+            SELECT 'delete', old.id, old.title, old.description, old.text WHERE NOT {queued};
+            INSERT OR IGNORE INTO fts_pending (id) VALUES (new.id);
+        END""")
+
+
 MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
                                m003_fetch_validators_and_source, m004_duplicates,
-                               m005_runs_sources_pages_search]
+                               m005_runs_sources_pages_search, m006_fts_indexed_per_batch]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

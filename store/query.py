@@ -26,6 +26,8 @@ import sqlite_utils
 
 from pipeline.records import Article
 
+from .fts import try_index_pending
+
 # bm25() weights of the indexed columns, in their order (title, description, text): a word in
 # the headline counts ten times one in the body, one in the standfirst four times.
 WEIGHTS = (10.0, 4.0, 1.0)
@@ -98,6 +100,7 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20,
     `query` is FTS5 syntax or plain words (see fts_query). `unique` leaves out duplicates
     (rows with `duplicate_of` set): one hit per story, its canonical article, when that
     article matches. Snippets are computed for the returned hits only."""
+    try_index_pending(db.conn)  # articles inserted other than through the Store
     expression = fts_query(db, query).expression
     weights = ", ".join(str(float(w)) for w in WEIGHTS)
     where = " AND a.duplicate_of IS NULL" if unique else ""

@@ -5,17 +5,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import time
-import zlib
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
@@ -23,6 +18,8 @@ from pipeline.records import Article, Result
 
 from .db import open_db
 from .dedup import Clusters, SimilarityIndex
+from .fts import index_pending
+from .pages import kept, pack
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +39,6 @@ PAGE_COLUMNS = ("url", "final_url", "status", "content_type", "encoding", "bytes
                 "origin_url")
 _INSERT_PAGE = (f"INSERT INTO pages (fetch_id, headers, body, {', '.join(PAGE_COLUMNS)}) "
                 f"VALUES (:fetch_id, :headers, :body, {', '.join(':' + c for c in PAGE_COLUMNS)})")
-# zlib level 3: 3-4x smaller HTML at a fraction of level 6's time (the writer is one process).
-PAGE_COMPRESSION = 3
-# Page rows whose bodies a thread is still compressing, at most, before write() waits.
-PAGES_WAITING = 16
 _NEW_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "updated_at")
 _INSERT_ARTICLE = (f"INSERT INTO articles ({', '.join(_NEW_COLUMNS)}) "
                    f"VALUES ({', '.join(':' + c for c in _NEW_COLUMNS)})")
@@ -90,14 +83,6 @@ class Store:
         self.batch_rows, self.batch_seconds = batch_rows, batch_seconds
         self._pending = 0
         self._began = 0.0
-        # Compressing a page (zlib, ~1 ms for a 170 KB page) costs as much as the rest of a
-        # write. With more than one CPU a thread does it (zlib releases the GIL), beside the
-        # writes and the cleaning that follow; each page row is inserted once its body is
-        # ready, in order, and at the latest by flush(), so every batch commits whole as
-        # before. With one CPU the body is compressed and its row inserted at once.
-        self._pages: deque[tuple[dict[str, Any], Future[bytes] | bytes]] = deque()
-        self._zlib = (ThreadPoolExecutor(1, thread_name_prefix="store-zlib")
-                      if keep_pages and _cpus() > 1 else None)
 
     def __enter__(self) -> Store:
         return self
@@ -109,19 +94,16 @@ class Store:
         try:
             self.flush()
         finally:
-            if self._zlib is not None:
-                self._zlib.shutdown(cancel_futures=True)
             self.db.close()
 
     def flush(self) -> None:
-        """Commit the open batch."""
+        """Commit the open batch, its new articles indexed for search."""
         conn = self.db.conn
         if conn.in_transaction:
             try:
-                self._insert_pages(wait=True)
+                index_pending(conn)
                 conn.commit()
             except BaseException:
-                self._pages.clear()
                 conn.rollback()
                 self.clusters.rolled_back()
                 raise
@@ -144,14 +126,13 @@ class Store:
         row.update(outcome=result.outcome, error=result.error or page.error,
                    article_id=result.article_id, run_id=self.run_id)
         fetch_id = conn.execute(_INSERT_FETCH, row).lastrowid
-        if page.body and page.error is None and self.keep_pages:
-            # The response as received, so cleaning can be re-run without fetching again.
-            self._pages.append((
-                {**{name: getattr(page, name) for name in PAGE_COLUMNS}, "fetch_id": fetch_id,
-                 "headers": json.dumps(page.headers, ensure_ascii=False)},
-                self._zlib.submit(zlib.compress, page.body, PAGE_COMPRESSION) if self._zlib
-                else zlib.compress(page.body, PAGE_COMPRESSION)))
-            self._insert_pages(wait=False)
+        if self.keep_pages and kept(page):
+            # The response as received, so cleaning can be re-run without fetching again;
+            # compressed by store.pages.Pack where cleaning ran, or here.
+            conn.execute(_INSERT_PAGE, {
+                **{name: getattr(page, name) for name in PAGE_COLUMNS}, "fetch_id": fetch_id,
+                "headers": json.dumps(page.headers, ensure_ascii=False),
+                "body": result.stored_body or pack(page.body)})
         self._done()
         return result
 
@@ -189,19 +170,6 @@ class Store:
         result.article_id = row[0]
         article.duplicate_of, article.similarity, article.dup_method = row[1:4]
         return True
-
-    def _insert_pages(self, wait: bool) -> None:
-        """Insert the waiting page rows whose bodies are compressed, in order: all of them
-        when `wait`, and always enough to leave at most PAGES_WAITING."""
-        pages = self._pages
-        while pages:
-            row, body = pages[0]
-            if isinstance(body, Future):
-                if not (wait or body.done() or len(pages) > PAGES_WAITING):
-                    return
-                body = body.result()
-            pages.popleft()
-            self.db.conn.execute(_INSERT_PAGE, {**row, "body": body})
 
     def _begin(self) -> None:
         if not self.db.conn.in_transaction:
@@ -292,10 +260,3 @@ class Store:
         rows = list(self.db["articles"].rows_where("canonical_url = ?", [canonical_url]))
         return rows[0] if rows else None
 
-
-def _cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1

@@ -9,6 +9,7 @@ import sqlite_utils
 
 from cleaner import Cleaner
 from pipeline.reclean import reclean, stored_pages
+from store.pages import unpack
 from pipeline.run import ingest, tasks_for
 from scraper import FetchConfig, Fetcher
 from tests.test_cli import run
@@ -43,7 +44,9 @@ def test_stored_pages_are_the_responses_as_received(site, tmp_path):
     assert pages["one"].status == 200 and pages["one"].content_type == "text/html"
     assert pages["one"].headers["content-type"].startswith("text/html")
     stored = sqlite_utils.Database(db_path)["pages"]
-    assert all(len(r["body"]) < r["bytes"] for r in stored.rows)  # compressed
+    rows = list(stored.rows)
+    assert rows and all(r["body"][:4] == b"\x28\xb5\x2f\xfd" for r in rows)  # zstd frames
+    assert all(len(unpack(r["body"])) == r["bytes"] for r in rows)
     assert list(stored_pages(db_path, since="2999-01-01")) == []
 
 

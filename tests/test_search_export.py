@@ -580,3 +580,65 @@ def test_articles_stored_before_full_text_search_are_found_after_the_migration(
                            "title": "Ferry", "text": "Ferries to the harbour resume."})
     assert {h.url for h in search(db, "harbour")} == {"https://a.example/1",
                                                       "https://b.example/2"}
+
+
+def fts_ok(db: sqlite_utils.Database) -> None:
+    """FTS5's own check that the index matches the articles table (raises if not; also
+    while articles are still queued for indexing)."""
+    db.execute("INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+
+
+def test_the_writer_indexes_each_batch_before_it_commits(tmp_path):
+    path = tmp_path / "s.db"
+    with Store(path, batch_rows=3) as store:
+        for n in range(7):
+            store.write(Result(page=page(f"https://news.example.com/{n}"),
+                               article=article(str(n), f"Tide {n}", f"Lighthouse {n} {FILLER}")))
+        # Two batches of three committed: searchable from another connection, nothing queued.
+        other = sqlite_utils.Database(path)
+        assert len(list(search(other, "lighthouse", limit=50))) == 6
+        other.close()
+    db = sqlite_utils.Database(path)
+    assert db.execute("SELECT count(*) FROM fts_pending").fetchone()[0] == 0
+    assert len(list(search(db, "lighthouse", limit=50))) == 7
+    fts_ok(db)
+
+
+def test_rows_inserted_around_the_store_are_indexed_and_the_index_stays_whole(tmp_path):
+    path = tmp_path / "s.db"
+    db = open_db(path)
+    table = db["articles"]
+    for n, word in enumerate(["heron", "egret", "stork"]):
+        table.insert({"url": f"https://b.example/{n}", "canonical_url": f"https://b.example/{n}",
+                      "title": word, "text": f"A {word} by the river."})
+    assert db.execute("SELECT count(*) FROM fts_pending").fetchone()[0] == 3
+    # Changed and deleted while still queued: the index must not be asked to drop terms it
+    # never had.
+    table.update(1, {"title": "crane", "text": "A crane by the river."})
+    table.delete(2)
+    assert [h.url for h in search(db, "crane")] == ["https://b.example/0"]
+    assert db.execute("SELECT count(*) FROM fts_pending").fetchone()[0] == 0
+    fts_ok(db)
+    assert [h.url for h in search(db, "stork")] == ["https://b.example/2"]
+    assert list(search(db, "heron")) == [] and list(search(db, "egret")) == []
+    # Indexed rows: an update replaces their terms, a delete removes them.
+    table.update(3, {"text": "A spoonbill by the river."})
+    table.delete(1)
+    assert list(search(db, "crane")) == [] and list(search(db, "river")) != []
+    assert [h.url for h in search(db, "spoonbill")] == ["https://b.example/2"]
+    assert [h.snippet for h in search(db, "stork")] == ["«stork»"]  # its title, unchanged
+    fts_ok(db)
+    db.close()
+
+
+def test_a_read_only_search_finds_what_is_indexed(tmp_path):
+    path = tmp_path / "s.db"
+    db = open_db(path)
+    db["articles"].insert({"url": "https://b.example/1", "canonical_url": "https://b.example/1",
+                           "title": "Heron", "text": "A heron."})
+    db.close()
+    ro = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    assert list(search(ro, "heron")) == []  # queued, and this connection may not index it
+    ro.close()
+    db = sqlite_utils.Database(path)
+    assert [h.url for h in search(db, "heron")] == ["https://b.example/1"]

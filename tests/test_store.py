@@ -138,3 +138,26 @@ def test_an_article_that_cannot_be_stored_is_recorded_and_the_batch_goes_on(tmp_
     outcomes = [(r["url"], r["outcome"]) for r in db["fetches"].rows_where(order_by="id")]
     assert outcomes[1] == ("https://news.example.com/broken", "store.error")
     assert len(outcomes) == 3
+
+
+def test_page_bodies_are_packed_where_cleaning_runs_and_read_back_in_either_format(tmp_path):
+    import zlib
+
+    from store.pages import Pack, pack, unpack
+
+    html = b"<html><body>" + b"<p>The tide came in over the harbour wall.</p>" * 200 + b"</body>"
+    big = dataclasses.replace(page(), body=html, bytes=len(html))
+    failed = page(url="https://x.example/", error="boom")
+    results = list(Pack()([Result(page=big, article=article()), Result(page=failed)]))
+    assert results[0].stored_body == pack(html) and len(pack(html)) < len(html) // 10
+    assert results[1].stored_body is None  # a failed fetch keeps no page
+    assert unpack(pack(html)) == html
+    assert unpack(zlib.compress(html, 3)) == html  # rows written before migration 006
+    with Store(tmp_path / "s.db") as store:
+        results[0].stored_body = pack(b"<p>as packed upstream</p>")  # the writer takes it as is
+        store.write(results[0])
+        other = dataclasses.replace(big, url="https://news.example.com/b")
+        store.write(Result(page=other))  # packed here
+    db = sqlite_utils.Database(tmp_path / "s.db")
+    bodies = [unpack(r[0]) for r in db.execute("SELECT body FROM pages ORDER BY fetch_id")]
+    assert bodies == [b"<p>as packed upstream</p>", html]
