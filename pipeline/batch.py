@@ -77,7 +77,15 @@ from store.runs import (
     upsert_sources,
 )
 
-from .options import DEFAULT_DB, add_dedup_options, add_fetch_options, dedup_config, fetch_config
+from .options import (
+    DEFAULT_DB,
+    add_dedup_options,
+    add_executor_options,
+    add_fetch_options,
+    dedup_config,
+    executor_for,
+    fetch_config,
+)
 from .progress import CONTROL, Output, printable
 from .records import FetchTask, Page, Result
 from .run import RunSummary, discovered, document_reader, ingest, revalidate
@@ -533,7 +541,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 tasks = batch_tasks(sources, fetcher, side, history, args.max_age)
                 return ingest(tasks, args.db, fetcher, Cleaner(), on_result=output.result,
                               side=side, run_id=run_id, revalidated=True,
-                              dedup=dedup_config(args))
+                              dedup=dedup_config(args), executor=executor_for(args))
         finally:
             history.close()
 
@@ -567,4 +575,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_log_json(p)
     add_dedup_options(p)
     add_fetch_options(p)
+    add_executor_options(p)
     p.set_defaults(func=cmd_batch)

@@ -37,8 +37,10 @@ from . import batch, cli_store, reclean
 from .options import (
     DEFAULT_DB,
     add_dedup_options,
+    add_executor_options,
     add_fetch_options,
     dedup_config,
+    executor_for,
     fetch_config,
     oneline,
     positive_int,
@@ -60,7 +62,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             return ingest(
                 tasks, args.db, fetcher, Cleaner(), on_result=output.result,
                 max_age_hours=args.max_age, side=side, run_id=run_id,
-                dedup=dedup_config(args),
+                dedup=dedup_config(args), executor=executor_for(args),
             )
 
     # The same run lock, runs row and output as `scrape batch` (pipeline/batch.py).
@@ -125,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dedup_options(p)
     batch.add_log_json(p)
     add_fetch_options(p)
+    add_executor_options(p)
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("clean", help="print the clean record of one page without storing it")

@@ -4,9 +4,12 @@ command modules it registers)."""
 from __future__ import annotations
 
 import argparse
+import os
 
 from cleaner.dedup import DedupConfig
 from scraper import FetchConfig
+
+from .executors import Executor, InProcess, ProcessPool, cpus
 
 DEFAULT_DB = "data/scrape.db"
 
@@ -90,3 +93,36 @@ def add_dedup_options(p: argparse.ArgumentParser) -> None:
 
 def dedup_config(args: argparse.Namespace) -> DedupConfig:
     return DedupConfig(threshold=args.dup_threshold, containment=args.dup_containment)
+
+
+SCHEDULER_ENV = "SCRAPE_SCHEDULER"
+
+
+def workers(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def add_executor_options(p: argparse.ArgumentParser, cluster: bool = True) -> None:
+    p.add_argument("--workers", type=workers, default=None, metavar="N",
+                   help=f"processes that clean pages, beside the one that fetches and writes "
+                        f"(default: one per CPU, here {cpus()}; 0: clean in that one)")
+    if cluster:
+        p.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV) or None,
+                       metavar="ADDRESS",
+                       help="run fetching and cleaning on a Dask cluster, e.g. "
+                            f"tcp://10.0.0.5:8786 (default: ${SCHEDULER_ENV} if set); this "
+                            "process still writes the database")
+
+
+def executor_for(args: argparse.Namespace) -> Executor:
+    """The executor the options ask for (pipeline/executors.py, pipeline/cluster.py)."""
+    if getattr(args, "scheduler", None):
+        from .cluster import DaskExecutor  # dask is an optional extra
+
+        return DaskExecutor(args.scheduler)
+    if args.workers == 0:
+        return InProcess()
+    return ProcessPool(args.workers)

@@ -7,21 +7,23 @@ executor) and counts outcomes. It never looks inside a stage.
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cleaner import Cleaner
-from cleaner.dedup import DedupConfig, LSHIndex, Sign
+from cleaner.dedup import DedupConfig, LSHIndex
 from cleaner.extract import canonical_link
 from scraper import Fetcher
 from scraper.sources import FetchBytes, discover
 from store import History, Store
-from store.pages import Pack
 
+from .executors import CleanSteps, Executor, FetchingExecutor, InProcess
 from .records import FetchTask, Page, Result
 from .urls import canonicalize, is_local, is_site_root, same_site
+
+PageStage = Callable[[Iterable[Page]], Iterator[Page]]
 
 HEAD_BYTES = 256 * 1024  # enough for any <head>; the canonical link is read from there
 
@@ -140,8 +142,13 @@ def alias_of(page: Page, store: Store) -> tuple[int, str] | None:
     if not own.startswith(("http://", "https://")):
         return None
     head = page.body[:HEAD_BYTES].decode(page.encoding or "utf-8", errors="replace")
-    link = canonical_link(head, base_url=own)
-    if link is None:
+    return stored_alias(own, canonical_link(head, base_url=own), store)
+
+
+def stored_alias(own: str, link: str | None, store: Store) -> tuple[int, str] | None:
+    """(id, canonical URL) of the stored article that the page at `own` names by its
+    canonical `link`, by alias_of's rules."""
+    if link is None or not own.startswith(("http://", "https://")):
         return None
     target = canonicalize(link)
     if target == canonicalize(own) or is_site_root(target) or not same_site(own, target):
@@ -161,13 +168,31 @@ def skip_aliases(pages: Iterable[Page], store: Store, side: deque[Result]) -> It
                                error=f"canonical link names the stored article {known[1]}"))
 
 
+def marked_aliases(results: Iterable[Result], store: Store) -> Iterator[Result]:
+    """alias_of after cleaning, for executors whose workers fetch and clean (the writer never
+    saw the page): a Result whose article's canonical link names a stored article of its
+    site becomes an "alias" Result."""
+    for result in results:
+        page, article = result.page, result.article
+        known = (stored_alias(page.origin_url or page.final_url or page.url,
+                              article.canonical_link, store) if article is not None else None)
+        if known is None:
+            yield result
+        else:
+            yield Result(page=page, outcome="alias", article_id=known[0],
+                         error=f"canonical link names the stored article {known[1]}")
+
+
 def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cleaner: Cleaner,
            on_result: Callable[[Result], None] | None = None,
            max_age_hours: float | None = None,
            side: deque[Result] | None = None,
            dedup: DedupConfig | None = None,
            run_id: int | None = None,
-           revalidated: bool = False) -> RunSummary:
+           revalidated: bool = False,
+           executor: Executor | None = None,
+           pages: Iterable[Page] | None = None,
+           page_stages: Sequence[PageStage] = ()) -> RunSummary:
     """Fetch, clean, dedupe and store every task; every input leaves a `fetches` row
     (with `run_id`, the `runs` row of this run, when given).
 
@@ -180,6 +205,12 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
     are stored as duplicates of their story's canonical article.
     `side` takes Results made while the tasks are read (sitemaps and feeds read, pages
     skipped): they are recorded as they come.
+    `executor` runs the cleaning (pipeline/executors.py; default: in this process); the
+    Results it streams back are written here, by this process only.
+    `pages`: Pages already in hand (a web archive: scraper/warc.py) to clean and store
+    instead of fetching the tasks (pass no tasks then). `page_stages`: stages every Page goes
+    through before cleaning (e.g. one writing them to a WARC file); not with an executor
+    whose workers fetch.
     """
     summary = RunSummary()
     skipped: deque[Result] = side if side is not None else deque()
@@ -190,14 +221,27 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
             on_result(result)
 
     config = dedup or DedupConfig()
+    executor = executor or InProcess()
+    steps = CleanSteps(clean=cleaner.config, dedup=config,
+                       release_body=not isinstance(executor, InProcess))
     with Store(db_path, index=LSHIndex(config)) as store:
         store.run_id = run_id
         history = History(db_path)
         try:
             planned = (tasks if revalidated
                        else revalidate(tasks, history, max_age_hours, skipped))
-            pages = skip_aliases(fetcher(planned), store, skipped)
-            for result in store(Pack()(Sign(config)(cleaner(pages)))):
+            if isinstance(executor, FetchingExecutor) and pages is None:  # workers fetch too
+                if page_stages:
+                    raise ValueError("page stages need the pages here: not with an executor "
+                                     "whose workers fetch")
+                results = marked_aliases(
+                    executor.fetch_and_clean(planned, fetcher.config, steps), store)
+            else:
+                fetched = fetcher(planned) if pages is None else iter(pages)
+                for stage in page_stages:
+                    fetched = stage(fetched)
+                results = executor.map(steps, skip_aliases(fetched, store, skipped))
+            for result in store(results):
                 while skipped:
                     record(store.write(skipped.popleft()))
                 record(result)

@@ -126,7 +126,7 @@ class Store:
         row.update(outcome=result.outcome, error=result.error or page.error,
                    article_id=result.article_id, run_id=self.run_id)
         fetch_id = conn.execute(_INSERT_FETCH, row).lastrowid
-        if self.keep_pages and kept(page):
+        if self.keep_pages and (result.stored_body is not None or kept(page)):
             # The response as received, so cleaning can be re-run without fetching again;
             # compressed by store.pages.Pack where cleaning ran, or here.
             conn.execute(_INSERT_PAGE, {

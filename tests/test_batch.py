@@ -328,7 +328,8 @@ def test_max_pages_counts_fetched_pages_so_max_age_works_through_a_sitemap(site,
     for _ in range(3):
         before = len(site.paths())
         assert batch(tmp_path) == 0
-        fetched.append([p.rsplit("/", 1)[-1] for p in site.paths()[before:] if "/news/" in p])
+        fetched.append(sorted(p.rsplit("/", 1)[-1] for p in site.paths()[before:]
+                              if "/news/" in p))  # fetched concurrently: any order
     # Pages fetched in the last 24 h are skipped and do not count against max_pages.
     assert fetched == [["a", "b"], ["c", "d"], ["e"]]
     last = [r for r in fetches(tmp_path / "x.db") if r["run_id"] == 3]
@@ -479,11 +480,11 @@ def test_sigterm_ends_the_run_as_interrupted_with_what_it_committed(site, tmp_pa
     (tmp_path / "all.urls").write_text("\n".join(urls.values()) + "\n")
     sources_file(tmp_path, '[[source]]\nname = "all"\nkind = "urls"\npath = "all.urls"\n')
     proc = spawn(tmp_path, "--per-host", "1")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and len(site.paths()) < 3:
-        time.sleep(0.05)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # one input written (cleaned in a worker process, or not)
     proc.send_signal(signal.SIGTERM)  # systemd stopping the service
     out, err = proc.communicate(timeout=30)
+    out = first + out
     assert proc.returncode == 143, err
     assert "scrape batch: stopped (SIGTERM)" in err
     (run,) = runs(tmp_path / "x.db")
