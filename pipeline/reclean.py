@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cleaner import Cleaner
-from cleaner.dedup import DedupConfig, LSHIndex, Sign
+from cleaner.dedup import DedupConfig, LSHIndex
 from store import Store, open_db
 from store.pages import unpack
 from store.lock import LockHeld, RunLock
 from store.runs import finish_run, mark_interrupted, start_run
 
 from .batch import EXIT_LOCKED
-from .options import DEFAULT_DB
+from .executors import CleanSteps, Executor, InProcess
+from .options import DEFAULT_DB, add_executor_options, executor_for
 from .progress import printable
 from .records import Page, Result
 
@@ -74,13 +75,18 @@ def stored_pages(db_path: str | Path, since: str | None = None) -> Iterator[Page
 
 def reclean(db_path: str | Path, since: str | None = None, cleaner: Cleaner | None = None,
             dedup: DedupConfig | None = None,
-            on_result: Callable[[Result], None] | None = None) -> RecleanSummary:
-    """Clean every stored page again and store what comes out; count the outcomes."""
+            on_result: Callable[[Result], None] | None = None,
+            executor: Executor | None = None) -> RecleanSummary:
+    """Clean every stored page again (with `executor`: pipeline/executors.py; default: in
+    this process) and store what comes out; count the outcomes."""
     summary = RecleanSummary()
     config = dedup or DedupConfig()
     cleaner = cleaner or Cleaner()
+    executor = executor or InProcess()
+    steps = CleanSteps(clean=cleaner.config, dedup=config, pack=False,
+                       release_body=not isinstance(executor, InProcess))
     with Store(db_path, index=LSHIndex(config)) as store:
-        for result in Sign(config)(cleaner(stored_pages(db_path, since))):
+        for result in executor.map(steps, stored_pages(db_path, since)):
             if result.article is None:  # the stored article (if any) stays as it was
                 known = store.db.execute(
                     "SELECT 1 FROM fetches WHERE url = ? AND article_id IS NOT NULL LIMIT 1",
@@ -115,7 +121,8 @@ def cmd_reclean(args: argparse.Namespace) -> int:
         run_id = start_run(db, "reclean", {"since": args.since, "db": str(args.db)})
         status, summary = "failed", RecleanSummary()
         try:
-            summary = reclean(args.db, since=args.since, on_result=show)
+            summary = reclean(args.db, since=args.since, on_result=show,
+                              executor=executor_for(args))
             status = "completed"
         finally:
             finish_run(db, run_id, status, summary.counts)
@@ -133,4 +140,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", default=None, metavar="DATE",
                    help="only pages fetched at or after DATE (YYYY-MM-DD or ISO 8601, UTC)")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
+    add_executor_options(p, cluster=False)
     p.set_defaults(func=cmd_reclean)  # `scrape -v reclean` also lists unchanged pages

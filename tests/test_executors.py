@@ -1,0 +1,126 @@
+"""Executors (pipeline/executors.py): the same Results from a pool of worker processes as in
+process, streamed with a bounded window, and a worker that dies costs one page, not the run."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+from collections.abc import Iterable, Iterator
+
+import pytest
+import sqlite_utils
+
+from pipeline.executors import CleanSteps, InProcess, ProcessPool
+from pipeline.records import Page, Result
+from tests.test_batch import page as story_page
+from tests.test_cli import SCRAPE
+
+LOCAL = ["--allow-private", "--no-robots", "--delay", "0", "--retries", "1"]
+
+
+def pages(n: int, start: int = 0) -> list[Page]:
+    out = []
+    for i in range(start, start + n):
+        url = f"https://news.example.com/story/{i}"
+        body = story_page(f"Story {i}", seed=i)
+        out.append(Page(url=url, final_url=url, status=200, content_type="text/html",
+                        encoding="utf-8", body=body, bytes=len(body),
+                        fetched_at="2026-01-01T00:00:00+00:00"))
+    return out
+
+
+@dataclasses.dataclass
+class Fatal:
+    """Steps that kill their process on the page whose URL ends with `fatal`, and put the
+    cleaning process's pid in each Result's error (module level: workers import it)."""
+
+    fatal: str = "/never"
+
+    def __call__(self, pages: Iterable[Page]) -> Iterator[Result]:
+        for page in pages:
+            if page.url.endswith(self.fatal):
+                os._exit(3)  # a segfault in a C library, as the pool sees it
+            yield Result(page=page, outcome="cleaned", error=str(os.getpid()))
+
+
+def by_url(results: Iterable[Result]) -> dict[str, Result]:
+    return {r.page.url: r for r in results}
+
+
+def test_the_pool_gives_what_cleaning_in_process_gives():
+    steps = CleanSteps()
+    here = by_url(InProcess().map(steps, pages(12)))
+    pooled = by_url(ProcessPool(2).map(CleanSteps(release_body=True), pages(12)))
+    assert sorted(here) == sorted(pooled) and len(here) == 12
+    for url, result in here.items():
+        other = pooled[url]
+        assert result.outcome == other.outcome == "cleaned"
+        assert result.article == other.article
+        assert list(result.signature.hashvalues) == list(other.signature.hashvalues)
+        assert result.stored_body == other.stored_body is not None
+        assert other.page.body == b"" and result.page.body  # released in the worker only
+
+
+def test_pages_are_cleaned_in_worker_processes_and_taken_lazily():
+    pulled = []
+
+    def source() -> Iterator[Page]:
+        for page in pages(40):
+            pulled.append(page.url)
+            yield page
+
+    pool = ProcessPool(2, window=3)
+    seen = 0
+    pids = set()
+    for result in pool.map(Fatal(), source()):
+        seen += 1
+        pids.add(int(result.error))
+        # Never more than the window (and the one being handed over) ahead of the consumer.
+        assert len(pulled) <= seen + pool.window
+    assert seen == 40 and os.getpid() not in pids and 1 <= len(pids) <= 2
+
+
+def test_a_single_page_is_cleaned_here_without_a_pool():
+    (result,) = ProcessPool(2).map(Fatal(), pages(1))
+    assert int(result.error) == os.getpid()
+
+
+def test_a_page_that_kills_its_worker_is_reported_and_the_rest_are_cleaned(caplog):
+    batch = pages(10)
+    fatal = batch[4].url.rsplit("/", 1)[-1]
+    results = by_url(ProcessPool(2, window=4).map(Fatal(fatal="/" + fatal), batch))
+    assert sorted(results) == sorted(p.url for p in batch)  # one Result per page, none twice
+    crashed = [url for url, r in results.items() if r.outcome == "clean.crashed"]
+    assert crashed == [batch[4].url]
+    assert "died" in results[batch[4].url].error
+    assert all(r.outcome == "cleaned" for url, r in results.items() if url != batch[4].url)
+
+
+def test_workers_that_keep_dying_stop_the_run_with_a_clear_error():
+    with pytest.raises(RuntimeError, match="died .* times in a row"):
+        list(ProcessPool(1).map(Fatal(fatal=""), pages(10)))  # every page kills its worker
+
+
+def test_ingest_with_two_workers_stores_what_in_process_stores(site, tmp_path):
+    urls = [site.add(f"/news/s{i}", story_page(f"Story {i}", seed=i)) for i in range(8)]
+    urls.append(site.add("/news/copy", story_page("Story 0 again", seed=0)))  # a duplicate
+    urls.append(site.url("/missing"))
+    rows = {}
+    for workers in ("0", "2"):
+        db = tmp_path / f"w{workers}.db"
+        proc = subprocess.run([SCRAPE, "ingest", *urls, "--db", str(db), "--workers", workers,
+                               *LOCAL], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        d = sqlite_utils.Database(db)
+        ids = {r["id"]: r["canonical_url"] for r in d["articles"].rows}
+        rows[workers] = (
+            {r["canonical_url"]: (r["title"], r["text"], r["content_hash"], r["dup_method"],
+                                  ids.get(r["duplicate_of"])) for r in d["articles"].rows},
+            sorted((r["url"], r["outcome"]) for r in d["fetches"].rows),
+            d.execute("SELECT count(*) FROM pages").fetchone()[0])
+    assert rows["0"] == rows["2"]
+    articles, fetches, kept = rows["2"]
+    assert len(articles) == 9 and kept == 9
+    assert sum(1 for a in articles.values() if a[3] == "exact") == 1
+    assert ("http://" + urls[-1].split("://", 1)[1], "fetch.http_404") in fetches
