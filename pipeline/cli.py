@@ -1,7 +1,9 @@
 """The `scrape` command line.
 
     scrape ingest [URL_OR_PATH...] [--urls FILE] [--max-age HOURS] [--db PATH] [--log-json]
-                                                   fetch, clean, store; one line per input
+                  [--warc FILE...] [--save-warc FILE]
+                                                   fetch (or read a WARC), clean, store;
+                                                   one line per input
     scrape batch [--sources FILE] [--db PATH] [--log-json]
                                                    the same for the sources of a TOML file
     scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text]
@@ -18,19 +20,22 @@ cannot be used (pipeline/batch.py lists them). Both record their run in `runs`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import itertools
 import json
 import logging
 import os
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import sqlite_utils
 
 from cleaner import Cleaner
 from scraper import Fetcher
+from scraper.warc import SaveWarc, WarcReader
 from store import clusters, open_db
 
 from . import batch, cli_store, reclean
@@ -45,29 +50,91 @@ from .options import (
     oneline,
     positive_int,
 )
-from .progress import Output, PrintableFilter, describe  # noqa: F401 - describe: cli.describe
-from .records import Result
+from .progress import (  # noqa: F401 - describe: cli.describe
+    Output,
+    PrintableFilter,
+    describe,
+    json_line,
+    printable,
+)
+from .records import FetchTask, Page, Result
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    if not args.targets and not args.urls:
-        print("scrape ingest: give at least one URL or path, or --urls FILE", file=sys.stderr)
+    problem = ingest_usage(args)
+    if problem is not None:
+        print(printable(f"scrape ingest: {problem}"), file=sys.stderr)
         return 2
 
     def work(db: sqlite_utils.Database, run_id: int, output: Output) -> RunSummary:
         side: deque[Result] = deque()
-        with Fetcher(fetch_config(args)) as fetcher:
-            tasks = discovered(args.targets, fetcher, side, url_files=args.urls)
-            return ingest(
+        readers = [WarcReader(path) for path in args.warc]
+        with contextlib.ExitStack() as stack:
+            fetcher = stack.enter_context(Fetcher(fetch_config(args)))
+            saver = stack.enter_context(SaveWarc(args.save_warc)) if args.save_warc else None
+            if readers:  # pages in hand: nothing to fetch
+                tasks: Iterable[FetchTask] = []
+                pages: Iterable[Page] | None = itertools.chain.from_iterable(readers)
+            else:
+                tasks = discovered(args.targets, fetcher, side, url_files=args.urls)
+                pages = None
+            summary = ingest(
                 tasks, args.db, fetcher, Cleaner(), on_result=output.result,
                 max_age_hours=args.max_age, side=side, run_id=run_id,
                 dedup=dedup_config(args), executor=executor_for(args),
+                pages=pages, page_stages=[saver] if saver is not None else [],
             )
+        report_warcs(output, readers, saver)  # after closing: the saved file has its name
+        return summary
 
     # The same run lock, runs row and output as `scrape batch` (pipeline/batch.py).
     return batch.run_recorded("ingest", args, work, Output(json_lines=args.log_json,
                                                            label="ingest"))
+
+
+def ingest_usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with the ingest options (exit 2), or None."""
+    if not args.targets and not args.urls and not args.warc:
+        return "give at least one URL or path, --urls FILE or --warc FILE"
+    if args.warc and (args.targets or args.urls):
+        return "give URLs or --warc files, not both in one run"
+    if args.warc and args.max_age is not None:  # refused rather than silently ignored
+        return ("--max-age skips pages fetched recently; pages read from a WARC file are "
+                "not fetched: drop it")
+    for path in args.warc:
+        if not Path(path).is_file() or not os.access(path, os.R_OK):
+            return f"cannot read the WARC file {path}: no such readable file"
+    if args.save_warc:
+        if getattr(args, "scheduler", None):
+            return ("--save-warc needs the pages in this process: not with --scheduler, "
+                    "whose workers fetch")
+        folder = Path(args.save_warc).parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            return f"cannot write --save-warc {args.save_warc}: no writable folder {folder}"
+    return None
+
+
+def report_warcs(output: Output, readers: Sequence[WarcReader], saver: SaveWarc | None) -> None:
+    """A line per WARC file read or written (a JSON object each with --log-json)."""
+    for reader in readers:
+        skipped = reader.skipped
+        if output.json_lines:
+            output.print(json_line({"event": "warc", "read": str(reader.path),
+                                    "pages": reader.pages, "skipped": dict(skipped)}))
+            continue
+        why = ", ".join(f"{k} {n}" for k, n in sorted(skipped.items()))
+        output.print(printable(f"warc: read {reader.path}: {reader.pages} page(s), skipped "
+                               f"{skipped.total()} records that are not HTML pages"
+                               + (f" ({why})" if why else "")))
+    if saver is None:
+        return
+    if output.json_lines:
+        output.print(json_line({"event": "warc", "saved": str(saver.path),
+                                "pages": saver.written, "local": saver.local}))
+        return
+    local = f", {saver.local} local file(s) not archived" if saver.local else ""
+    output.print(printable(f"warc: saved {saver.written} page(s) to {saver.path}{local}"))
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -123,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-age", type=float, default=None, metavar="HOURS",
                    help="skip pages fetched less than HOURS ago (pages fetched before are "
                         "otherwise asked for only if changed: ETag / Last-Modified)")
+    p.add_argument("--warc", action="append", default=[], metavar="FILE",
+                   help="read the HTML responses of a web archive (.warc, .warc.gz) instead "
+                        "of fetching; repeatable; not with URLs or --max-age")
+    p.add_argument("--save-warc", default=None, metavar="FILE",
+                   help="also write the pages fetched over HTTP(S) to FILE as WARC "
+                        "(gzipped records; written as FILE.part until the run ends)")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
     add_dedup_options(p)
     batch.add_log_json(p)
