@@ -8,12 +8,18 @@ import sqlite_utils
 
 from .migrations import migrate
 
+PAGE_SIZE = 16384
+
 
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the SQLite database at `path`, migrated to the current schema."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite_utils.Database(path)
+    # 16 KiB pages (SQLite's default is 4 KiB), for a new database only (an existing one keeps
+    # its size): a compressed raw page (~30 KB) spans 2 overflow pages, not 8, and the FTS
+    # index's segments fewer; bench/store.py measured the pages rows ~40% cheaper.
+    db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     db.execute("PRAGMA foreign_keys = ON")
     db.enable_wal()  # readers (Datasette, exports) never block the writer
     # In WAL mode NORMAL never corrupts the database; a power cut may lose the last commits
