@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test bench bench-quality bench-fetch bench-dedup bench-store browse venv clean-venv
+.PHONY: ingest test bench bench-quality bench-fetch bench-dedup bench-store bench-pipeline browse venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,10 @@ batch: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# bench-quality, bench-dedup and bench-store read ../shared/bench (on the team's machines, not
-# in a user's clone); bench-fetch needs nothing but nginx on loopback, which it installs with
-# apt-get if missing (root).
-bench: bench-quality bench-fetch bench-dedup bench-store
+# bench-quality, bench-dedup, bench-store and bench-pipeline read ../shared/bench (on the team's
+# machines, not in a user's clone); bench-fetch and bench-pipeline serve pages with nginx on
+# loopback, which they install with apt-get if missing (root).
+bench: bench-quality bench-fetch bench-dedup bench-store bench-pipeline
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -51,6 +51,9 @@ bench-dedup: $(VENV)/.bench-installed
 
 bench-store: $(VENV)/.bench-installed
 	$(BIN)/python bench/store.py
+
+bench-pipeline: $(VENV)/.bench-installed
+	$(BIN)/python bench/pipeline_speed.py
 
 # make browse: the database (DB) in Datasette on http://127.0.0.1:8001, read through normal
 # (not immutable) connections, so a running ingest or batch can go on writing. Titles, facets

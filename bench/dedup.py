@@ -55,8 +55,6 @@ import gc
 import inspect
 import json
 import os
-import platform
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -66,16 +64,27 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from random import Random
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+# The repo before bench/ (the script's folder, where dedup_corpus and common are found):
+# bench/store.py is not the store package.
 sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
 
 import dedup_corpus as dc  # noqa: E402
+from common import (  # noqa: E402
+    git_state,
+    machine,
+    parse_choices,
+    proc_status_kib,
+    reset_peak_rss,
+    run_json_worker,
+    versions,
+    worker_env,
+    write_json,
+)
 
 DEFAULT_OUT = HERE / "results" / "dedup.json"
 SYSTEMS = ("store", "index", "datasketch", "exact")
@@ -274,27 +283,6 @@ SYSTEM_CLASSES: dict[str, type[System]] = {
 }
 
 
-def proc_status_kib(field: str) -> int:
-    """VmRSS (now) or VmHWM (peak) of this process, KiB. VmHWM rather than getrusage's
-    ru_maxrss: Linux carries ru_maxrss over an exec, so a child would report the parent's."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def reset_peak_rss() -> bool:
-    """Restart VmHWM from the current RSS (Linux: "5" to clear_refs), so the peak measured
-    after the stream is the stream's, not that of loading the corpus."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def pin_one_cpu() -> int | None:
     """Run on one CPU (the last one we may use), so "docs/s on one core" means that."""
     try:
@@ -406,26 +394,10 @@ def measure_load(texts: Sequence[str], n: int, repeat: int) -> dict[str, Any]:
             "peak_rss_mib": median["maxrss_kib"] / 1024}
 
 
-def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1")
-    return env
-
-
 def run_worker(system: str, corpus_file: Path, order_file: Path) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system,
            "--corpus-file", str(corpus_file), "--order-file", str(order_file)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=worker_env(),
-                              timeout=WORKER_TIMEOUT, cwd=HERE.parent)
-    except subprocess.TimeoutExpired:
-        return {"system": system, "error": f"no result within {WORKER_TIMEOUT:.0f} s"}
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        return {"system": system, "error": f"worker exited with {proc.returncode}:\n{tail}"}
-    return json.loads(lines[-1])
+    return run_json_worker(cmd, {"system": system}, WORKER_TIMEOUT)
 
 
 def unavailable(system: str) -> str | None:
@@ -790,62 +762,12 @@ def print_report(rows: list[dict[str, Any]], kind_sims: dict[str, dict], ndocs: 
                       f"    {ex['copy']['start'][:100]}")
 
 
-def machine() -> dict[str, Any]:
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "cpu": model, "platform": platform.platform()}
-
-
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    for dist in ("numpy", "datasketch", "sqlite-utils"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
-def git_state() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True,
-                                  text=True, timeout=10, check=True).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    status = git("status", "--porcelain")
-    return {"commit": git("rev-parse", "HEAD"), "dirty": None if status is None else bool(status)}
-
-
-def _rounded(x: Any) -> Any:
-    if isinstance(x, float):
-        return round(x, 5)
-    if isinstance(x, dict):
-        return {k: _rounded(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_rounded(v) for v in x]
-    return x
-
-
 # ---------------------------------------------------------------------------------------------
 # Command line
 
 
 def parse_systems(value: str) -> list[str]:
-    chosen = [s.strip() for s in value.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in SYSTEMS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown system(s) {', '.join(unknown) or '(none)'}; "
-            f"choose from: {', '.join(SYSTEMS)}")
-    return chosen
+    return parse_choices(value, SYSTEMS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -951,7 +873,8 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
-        "versions": versions(),
+        "versions": versions(("numpy", "datasketch", "sqlite-utils"),
+                             sqlite=sqlite3.sqlite_version),
         "git": git_state(),
         "options": {"docs": args.docs, "repeat": args.repeat, "seed": args.seed,
                     "systems": args.systems},
@@ -967,11 +890,7 @@ def main(argv: list[str] | None = None) -> int:
         "runs": {s: [{k: v for k, v in run.items() if k != "labels"} for run in rs]
                  for s, rs in runs.items()},
     }
-    args.json_out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.json_out.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(_rounded(out), indent=1, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
-    tmp_out.replace(args.json_out)
+    write_json(args.json_out, out)
     print(f"\nresults written to {args.json_out}")
     return 0
 

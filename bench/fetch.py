@@ -65,29 +65,36 @@ import pstats
 import random
 import resource
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the project's packages before bench/'s scripts
+
+from common import (  # noqa: E402
+    USER_AGENT,
+    Nginx,
+    find_nginx,
+    run_json_worker,
+    run_serving,
+    scrapy_settings,
+    versions,
+    write_json,
+)
+
 DEFAULT_OUT = HERE / "results" / "fetch.json"
 CLIENTS = ("ours", "scrapy", "httpx", "httpx-aiohttp", "aiohttp", "ours-aiohttp")
 BASELINE = "scrapy"
 KIB = 1024
 PAGE_MIN, PAGE_MAX = 60 * KIB, 120 * KIB
 WORKER_TIMEOUT = 600.0  # seconds for one client subprocess (warm-up and timed pass)
-USER_AGENT = "scrape-clean-bench/0.1 (+https://example.org/scrape-clean)"
 # Politeness off: set on FetchConfig only where the field exists (the engine is being rebuilt).
 POLITENESS_OFF = ("concurrency", "per_host", "delay", "obey_robots", "allow_private")
 
@@ -204,142 +211,6 @@ def generate_pages(root: Path, count: int, seed: int) -> list[tuple[str, int]]:
         (root / path).write_bytes(body)
         pages.append((path, len(body)))
     return pages
-
-
-# ---------------------------------------------------------------------------------------------
-# nginx
-
-NGINX_CONF = """\
-# Written by bench/fetch.py. One worker process: on a 2-core machine the client gets the other.
-worker_processes 1;
-daemon off;
-master_process on;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    sendfile on;
-    tcp_nopush on;
-    tcp_nodelay on;
-    keepalive_timeout 65;
-    keepalive_requests 100000;
-    gzip off;
-    charset utf-8;
-    types {{ text/html html; }}
-    default_type application/octet-stream;
-    client_body_temp_path {tmp}/client_body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        server_name localhost;
-        root {site};
-        location / {{ try_files $uri =404; }}
-    }}
-}}
-"""
-
-
-# Straight to 127.0.0.1, whatever *_proxy variables say.
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-class BenchError(Exception):
-    """The bench could not run (as opposed to a client that failed)."""
-
-
-def find_nginx() -> str:
-    found = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
-    if found:
-        return found
-    if os.geteuid() != 0:
-        raise BenchError(
-            "nginx is not installed and this is not root, so the bench cannot install it: "
-            "run `sudo apt-get install -y nginx` (or put nginx on PATH) and try again"
-        )
-    print("nginx is not installed: installing it with `apt-get install -y nginx` ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "--no-install-recommends", "nginx"]
-    if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-        print("apt-get install failed: running `apt-get update` and trying again ...", flush=True)
-        subprocess.run(["apt-get", "update"], env=env, stdout=subprocess.DEVNULL, check=False)
-        if subprocess.run(install, env=env, stdout=subprocess.DEVNULL).returncode != 0:
-            raise BenchError("could not install nginx with apt-get (see the messages above)")
-    found = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not os.access(found, os.X_OK):
-        raise BenchError("apt-get installed nginx but no nginx binary was found")
-    print(f"installed nginx: {found}", flush=True)
-    return found
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Nginx:
-    """nginx in the foreground (daemon off) as our child; `stop` ends it by its pid."""
-
-    def __init__(self, binary: str, tmp: Path, site: Path) -> None:
-        self.binary, self.tmp, self.site = binary, tmp, site
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.port = 0
-
-    def start(self, probe_path: str) -> None:
-        for _ in range(5):  # the port may be taken between free_port() and nginx's bind
-            self.port = free_port()
-            conf = self.tmp / "nginx.conf"
-            conf.write_text(NGINX_CONF.format(tmp=self.tmp, site=self.site, port=self.port))
-            self.proc = subprocess.Popen(
-                [self.binary, "-p", str(self.tmp), "-e", str(self.tmp / "error.log"),
-                 "-c", str(conf)],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and self.proc.poll() is None:
-                try:
-                    with _NO_PROXY.open(self.url(probe_path), timeout=2) as r:
-                        if r.status == 200:
-                            return
-                except OSError:
-                    time.sleep(0.05)
-            err = self._stop_and_read_errors()
-            if "Address already in use" not in err:
-                raise BenchError(f"nginx did not start: {err.strip() or 'no message'}")
-        raise BenchError("nginx could not bind a free port on 127.0.0.1 (5 tries)")
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{path}"
-
-    def version(self) -> str:
-        out = subprocess.run([self.binary, "-v"], capture_output=True, text=True)
-        return (out.stderr or out.stdout).strip().removeprefix("nginx version: ")
-
-    def _stop_and_read_errors(self) -> str:
-        self.stop()
-        log = self.tmp / "error.log"
-        return log.read_text(errors="replace") if log.exists() else ""
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.send_signal(signal.SIGQUIT)  # graceful: the master waits for its worker
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -550,19 +421,7 @@ def run_scrapy(warm_urls: list[str], urls: list[str], n: int, warm: Tally, timed
             if self.left == 0:
                 self.tally.end()
 
-    settings = {
-        "CONCURRENT_REQUESTS": n,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": n,
-        "DOWNLOAD_DELAY": 0,
-        "RANDOMIZE_DOWNLOAD_DELAY": False,
-        "ROBOTSTXT_OBEY": False,
-        "AUTOTHROTTLE_ENABLED": False,
-        "HTTPCACHE_ENABLED": False,
-        "COOKIES_ENABLED": False,
-        "TELNETCONSOLE_ENABLED": False,
-        "LOG_LEVEL": "ERROR",
-        "USER_AGENT": USER_AGENT,
-    }
+    settings = scrapy_settings(n)
     errors: list[str] = []
     process = CrawlerProcess(settings)
 
@@ -684,14 +543,6 @@ def worker_main(args: argparse.Namespace) -> int:
 # Orchestration
 
 
-def worker_env() -> dict[str, str]:
-    """The environment for a client: no proxy settings, so loopback traffic stays on loopback."""
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
-    env["PYTHONHASHSEED"] = "0"
-    return env
-
-
 def run_worker(client: str, urls_file: Path, args: argparse.Namespace,
                prefix: list[str] | None = None, cprofile: Path | None = None) -> dict[str, Any]:
     cmd = [*(prefix or []), sys.executable, str(Path(__file__).resolve()), "--worker", client,
@@ -699,16 +550,7 @@ def run_worker(client: str, urls_file: Path, args: argparse.Namespace,
            "--warmup", str(args.warmup)]
     if cprofile is not None:
         cmd += ["--cprofile", str(cprofile)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=worker_env(),
-                              timeout=WORKER_TIMEOUT, cwd=HERE.parent)
-    except subprocess.TimeoutExpired:
-        return {"client": client, "error": f"no result within {WORKER_TIMEOUT:.0f} s"}
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        return {"client": client, "error": f"worker exited with {proc.returncode}:\n{tail}"}
-    return json.loads(lines[-1])
+    return run_json_worker(cmd, {"client": client}, WORKER_TIMEOUT)
 
 
 def check(result: dict[str, Any], npages: int, nbytes: int) -> str | None:
@@ -726,17 +568,6 @@ def check(result: dict[str, Any], npages: int, nbytes: int) -> str | None:
         top = "; ".join(f"{k} x{v}" for k, v in list(result["failures"].items())[:5])
         problems.append(f"failures: {top}")
     return ", ".join(problems) or None
-
-
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist in ("httpx", "httpcore", "h11", "anyio", "scrapy", "twisted", "aiohttp",
-                 "httpx-aiohttp"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return out
 
 
 def summarise(client: str, runs: list[dict[str, Any]], npages: int) -> dict[str, Any]:
@@ -921,10 +752,6 @@ def bench_main(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-fetch-"))
     nginx = Nginx(nginx_bin, tmp, tmp / "site")
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
     try:
         os.chmod(tmp, 0o755)  # nginx's worker runs as nobody when we are root
         t0 = time.perf_counter()
@@ -964,8 +791,6 @@ def bench_main(args: argparse.Namespace) -> int:
                       + (f"  <-- FAILED: {problem}" if problem else ""), flush=True)
     finally:
         nginx.stop()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
         shutil.rmtree(tmp, ignore_errors=True)
 
     rows = [summarise(c, runs[c], len(pages)) for c in clients]
@@ -984,7 +809,8 @@ def bench_main(args: argparse.Namespace) -> int:
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "platform": platform.platform(),
                     "nginx": nginx.version() if nginx_bin else None},
-        "versions": versions(),
+        "versions": versions(("httpx", "httpcore", "h11", "anyio", "scrapy", "twisted",
+                                "aiohttp", "httpx-aiohttp")),
         "settings": {
             "pages": len(pages), "bytes": nbytes, "seed": args.seed,
             "page_size_kib": [PAGE_MIN // KIB, PAGE_MAX // KIB],
@@ -1003,10 +829,7 @@ def bench_main(args: argparse.Namespace) -> int:
         "runs": runs,
         "failures": failed,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.out.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(out, indent=2) + "\n")
-    tmp_out.replace(args.out)
+    write_json(args.out, out)
     print(f"wrote {_short(str(args.out))}")
     if failed:
         print("\n" + "!" * 78)
@@ -1047,14 +870,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--pages, --concurrency and --repeat must be at least 1")
     if args.worker:
         return worker_main(args)
-    try:
-        return bench_main(args)
-    except BenchError as exc:
-        print(f"bench-fetch: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("bench-fetch: interrupted; nginx stopped", file=sys.stderr)
-        return 130
+    return run_serving("bench-fetch", lambda: bench_main(args))
 
 
 if __name__ == "__main__":

@@ -73,28 +73,35 @@ import io
 import json
 import os
 import pickle
-import platform
 import pstats
 import re
-import resource
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parent))  # before bench/: bench/store.py is not the store package
+
+from common import (  # noqa: E402
+    DEFAULT_DATA,
+    git_state,
+    machine,
+    parse_choices,
+    proc_status_kib,
+    reset_peak_rss,
+    run_json_worker,
+    versions,
+    write_json,
+)
 
 DEFAULT_OUT = HERE / "results" / "store.json"
-DEFAULT_DATA = HERE.parents[1] / "shared" / "bench"
 ASB = "asb-dev"
 SYSTEMS = ("raw", "raw+fts", "raw+fts-tuned", "raw+bulk-fts", "store", "store+inline",
            "store-nopages")
@@ -479,26 +486,6 @@ SYSTEM_CLASSES: dict[str, type[System]] = {
 }
 
 
-def proc_status_kib(field: str) -> int:
-    """VmRSS (now) or VmHWM (peak) of this process, KiB (not ru_maxrss: Linux carries that
-    over an exec, so a child would report the parent's)."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
-def reset_peak_rss() -> bool:
-    """Restart VmHWM from the current RSS, so the peak is the timed part's."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
 def pin_cpus(n: int) -> list[int] | None:
     """Run on the last `n` CPUs we may use (one: "rows/s on one core" means that)."""
     try:
@@ -545,28 +532,10 @@ def worker_main(system: str, inputs: Path, profile_top: int) -> int:
 # Orchestration
 
 
-def worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(PYTHONHASHSEED="0", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1")
-    return env
-
-
 def run_worker(system: str, inputs: Path, profile_top: int = 0) -> dict[str, Any]:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system,
            "--inputs", str(inputs), "--profile-top", str(profile_top)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=worker_env(),
-                              timeout=WORKER_TIMEOUT, cwd=HERE.parent)
-    except subprocess.TimeoutExpired:
-        return {"system": system, "error": f"no result within {WORKER_TIMEOUT:.0f} s"}
-    if profile_top:
-        print(proc.stderr)
-    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
-        return {"system": system, "error": f"worker exited with {proc.returncode}:\n{tail}"}
-    return json.loads(lines[-1])
+    return run_json_worker(cmd, {"system": system}, WORKER_TIMEOUT, echo_stderr=bool(profile_top))
 
 
 def summarise(system: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -693,58 +662,8 @@ def print_report(rows: list[dict[str, Any]], n: int, pipeline: dict[str, Any]) -
     return verdict
 
 
-def machine() -> dict[str, Any]:
-    model = None
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cores": os.cpu_count(), "cpu": model, "platform": platform.platform()}
-
-
-def versions() -> dict[str, str]:
-    out = {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version}
-    for dist in ("numpy", "sqlite-utils"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
-    return out
-
-
-def git_state() -> dict[str, Any]:
-    def git(*args: str) -> str | None:
-        try:
-            return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True,
-                                  text=True, timeout=10, check=True).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    status = git("status", "--porcelain")
-    return {"commit": git("rev-parse", "HEAD"), "dirty": None if status is None else bool(status)}
-
-
-def _rounded(x: Any) -> Any:
-    if isinstance(x, float):
-        return round(x, 5)
-    if isinstance(x, dict):
-        return {k: _rounded(v) for k, v in x.items()}
-    if isinstance(x, list):
-        return [_rounded(v) for v in x]
-    return x
-
-
 def parse_systems(value: str) -> list[str]:
-    chosen = [s.strip() for s in value.split(",") if s.strip()]
-    unknown = [s for s in chosen if s not in SYSTEMS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown system(s) {', '.join(unknown) or '(none)'}; "
-            f"choose from: {', '.join(SYSTEMS)}")
-    return chosen
+    return parse_choices(value, SYSTEMS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -841,7 +760,9 @@ def main(argv: list[str] | None = None) -> int:
             r["vs_baseline_rows_per_s"] = r["rows_per_s"] / base["rows_per_s"] if base else None
     out = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "machine": machine(), "versions": versions(), "git": git_state(),
+        "machine": machine(),
+        "versions": versions(("numpy", "sqlite-utils"), sqlite=sqlite3.sqlite_version),
+        "git": git_state(),
         "options": {"rows": args.rows, "repeat": args.repeat, "seed": args.seed,
                     "systems": args.systems, "raw_batch": args.raw_batch},
         "skipped": skipped, "inputs": stats, "baseline": BASELINE,
@@ -850,11 +771,7 @@ def main(argv: list[str] | None = None) -> int:
         "systems": {r["system"]: r for r in summary},
         "runs": runs,
     }
-    args.json_out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.json_out.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(_rounded(out), indent=1, ensure_ascii=False) + "\n",
-                       encoding="utf-8")
-    tmp_out.replace(args.json_out)
+    write_json(args.json_out, out)
     print(f"\nresults written to {args.json_out}")
     return 0
 
