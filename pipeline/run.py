@@ -200,7 +200,8 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
     `max_age_hours`, pages fetched more recently than that are skipped (and say so).
     `revalidated`: the caller has done both already (`revalidate`; pipeline/batch.py does
     it per source, before its page limits).
-    A page whose canonical link names a stored article of its site is not cleaned ("alias").
+    A page whose canonical link names a stored article of its site is an "alias" (not even
+    cleaned when cleaning runs in this process).
     Each article is placed among the stored ones (store/dedup.py): exact and near copies
     are stored as duplicates of their story's canonical article.
     `side` takes Results made while the tasks are read (sitemaps and feeds read, pages
@@ -240,7 +241,10 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
                 fetched = fetcher(planned) if pages is None else iter(pages)
                 for stage in page_stages:
                     fetched = stage(fetched)
-                results = executor.map(steps, skip_aliases(fetched, store, skipped))
+                if isinstance(executor, InProcess):  # an alias is not even cleaned
+                    results = executor.map(steps, skip_aliases(fetched, store, skipped))
+                else:  # parsing each head here would load the one process all pages pass
+                    results = marked_aliases(executor.map(steps, fetched), store)
             for result in store(results):
                 while skipped:
                     record(store.write(skipped.popleft()))

@@ -24,6 +24,7 @@ from cleaner.dedup import (
     exact_jaccard,
 )
 from cleaner.text import content_hash, word_count
+from pipeline.executors import InProcess, ProcessPool
 from pipeline.records import Article, Page, Result
 from pipeline.run import ingest, tasks_for
 from scraper import FetchConfig, Fetcher
@@ -427,7 +428,11 @@ def html(title: str, text: str, canonical: str | None = None,
             f"{paragraphs}</article></body></html>").encode()
 
 
-def test_a_url_given_twice_is_fetched_once_and_an_alias_is_not_cleaned(site, tmp_path):
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_url_given_twice_is_fetched_once_and_an_alias_is_recognised(site, tmp_path, workers):
+    """In process an alias is recognised before cleaning; with worker processes, by the
+    canonical link the worker's cleaning found (the writer parses no page)."""
+    executor = ProcessPool(workers) if workers else InProcess()
     story = site.url("/story")
     site.add("/story", html("The story", STORY, canonical=story))
     site.add("/story/amp", html("The story", boilerplate(STORY), canonical=story))
@@ -438,9 +443,9 @@ def test_a_url_given_twice_is_fetched_once_and_an_alias_is_not_cleaned(site, tmp
     config = FetchConfig(allow_private=True, delay=0, per_host=1)
     with Fetcher(config) as fetcher:
         ingest(tasks_for([story, story, story + "?utm_source=feed", site.url("/")]),
-               db_path, fetcher, Cleaner())
+               db_path, fetcher, Cleaner(), executor=executor)
         summary = ingest(tasks_for([site.url("/story/amp"), site.url("/other")]), db_path,
-                         fetcher, Cleaner())
+                         fetcher, Cleaner(), executor=executor)
     assert site.requests.count("/story") == 1
     db = sqlite_utils.Database(db_path)
     fetches = {r["url"].removeprefix(site.url("")): r for r in db["fetches"].rows}
