@@ -34,7 +34,8 @@ interrupted), the output of pipeline/progress.py, and these exit statuses:
 
     0   the run completed: at least one input stored or read (some may have failed)
     1   every input failed (or there was none)
-    2   bad usage, or a bad sources file (its errors printed with file:line and field)
+    2   bad usage, or a bad sources file (its errors printed with file:line and field), or
+        the Dask scheduler of --scheduler cannot be reached (or was lost during the run)
     3   another run holds the database's run lock; nothing was done
     4   the database cannot be used (not a database, no permission, a database error)
     130 interrupted (Ctrl-C), 143 stopped (SIGTERM): the run is recorded as interrupted
@@ -77,6 +78,7 @@ from store.runs import (
     upsert_sources,
 )
 
+from .cluster import ClusterUnavailable
 from .options import (
     DEFAULT_DB,
     add_dedup_options,
@@ -490,6 +492,9 @@ def _locked(command: str, args: argparse.Namespace, work: Work, output: Output) 
     except BrokenPipeError:  # `scrape batch | head`: cli.main ends it quietly
         status = "interrupted"
         raise
+    except ClusterUnavailable as exc:  # --scheduler: not reachable, or lost mid-run
+        code = EXIT_USAGE
+        print(printable(f"scrape {command}: {exc}"), file=sys.stderr)
     except sqlite3.Error as exc:
         print(printable(f"scrape {command}: database error: {type(exc).__name__}: {exc}"),
               file=sys.stderr)

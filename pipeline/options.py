@@ -110,11 +110,19 @@ def add_executor_options(p: argparse.ArgumentParser, cluster: bool = True) -> No
                    help=f"processes that clean pages, beside the one that fetches and writes "
                         f"(default: one per CPU, here {cpus()}; 0: clean in that one)")
     if cluster:
+        from .cluster import CHUNK, TIMEOUT  # (no Dask needed to import it)
+
         p.add_argument("--scheduler", default=os.environ.get(SCHEDULER_ENV) or None,
                        metavar="ADDRESS",
                        help="run fetching and cleaning on a Dask cluster, e.g. "
                             f"tcp://10.0.0.5:8786 (default: ${SCHEDULER_ENV} if set); this "
                             "process still writes the database")
+        p.add_argument("--chunk", type=positive_int, default=CHUNK, metavar="N",
+                       help="with --scheduler: tasks of one host sent to a worker at a time "
+                            f"(default: {CHUNK})")
+        p.add_argument("--scheduler-timeout", type=seconds, default=TIMEOUT, metavar="SECONDS",
+                       help="with --scheduler: give up reaching the scheduler after this long "
+                            f"(default: {TIMEOUT:g})")
 
 
 def executor_for(args: argparse.Namespace) -> Executor:
@@ -122,7 +130,7 @@ def executor_for(args: argparse.Namespace) -> Executor:
     if getattr(args, "scheduler", None):
         from .cluster import DaskExecutor  # dask is an optional extra
 
-        return DaskExecutor(args.scheduler)
+        return DaskExecutor(args.scheduler, chunk=args.chunk, timeout=args.scheduler_timeout)
     if args.workers == 0:
         return InProcess()
     return ProcessPool(args.workers)

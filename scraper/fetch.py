@@ -17,6 +17,7 @@ import concurrent.futures
 import logging
 import queue
 import threading
+import time
 import zlib
 from collections.abc import (
     AsyncIterable,
@@ -144,6 +145,10 @@ class AsyncFetcher:
         tb: TracebackType | None,
     ) -> None:
         await self.aclose()
+
+    def ready_at(self, origin: str) -> float | None:
+        """Loop time from which `origin` may be asked again (None: not asked yet)."""
+        return self._scheduler.ready_at(origin)
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -631,6 +636,12 @@ class Fetcher:
     def fetch_document(self, url: str) -> Page:
         """A sitemap or a feed (see AsyncFetcher.fetch_document). Never raises."""
         return self._wait(self._engine.fetch_document(url))
+
+    def ready_in(self, origin: str) -> float:
+        """Seconds from now before this fetcher would ask `origin` (scraper.hosts.origin_of)
+        again: its delay, Crawl-delay or Retry-After; 0 for a host it has not asked."""
+        at = self._engine.ready_at(origin)
+        return 0.0 if at is None else max(0.0, at - time.monotonic())
 
     def __call__(self, tasks: Iterable[FetchTask]) -> Iterator[Page]:
         """One Page per task, in the order they complete; a failed task never stops the

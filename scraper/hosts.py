@@ -70,6 +70,12 @@ class Scheduler:
         host = self.host(origin)
         host.not_before = max(host.not_before, until)
 
+    def ready_at(self, origin: str) -> float | None:
+        """Loop time (time.monotonic) from which `origin` may be asked again; None for a
+        host not asked yet."""
+        host = self._hosts.get(origin)
+        return None if host is None else self._ready_at(host)
+
     def _ready_at(self, host: Host) -> float:
         delay = max(self._config.delay, host.crawl_delay)
         return max(host.last_start + delay, host.not_before)
