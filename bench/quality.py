@@ -62,7 +62,7 @@ import readability
 import trafilatura
 from lxml import etree
 
-from cleaner import Cleaner
+from cleaner import CleanConfig, Cleaner
 from pipeline.records import Page
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "bench"
@@ -146,16 +146,22 @@ def eval_docs(root: Path, data: dict[str, dict[str, Any]]) -> Iterator[Doc]:
 
 Extractor = Callable[[Doc], str]
 _CLEANER = Cleaner()
+_FAST_CLEANER = Cleaner(CleanConfig(fast=True))
 
 
-def run_cleaner(doc: Doc) -> str:
+def run_cleaner(doc: Doc, cleaner: Cleaner = _CLEANER) -> str:
     url = doc.url or doc.key  # the cleaner only uses http(s) URLs; a bare key just labels it
     page = Page(url=url, final_url=url, status=200, content_type="text/html", body=doc.body,
                 encoding="utf-8", bytes=len(doc.body))
-    result = _CLEANER.clean(page)
+    result = cleaner.clean(page)
     if result.outcome == "clean.error":  # the stage catches its own exceptions
         raise RuntimeError(result.error)
     return result.article.text if result.article else ""
+
+
+def run_cleaner_fast(doc: Doc) -> str:
+    """The cleaner with CleanConfig(fast=True): trafilatura without its fallbacks."""
+    return run_cleaner(doc, _FAST_CLEANER)
 
 
 def run_trafilatura(doc: Doc) -> str:
@@ -215,6 +221,7 @@ def run_justext(doc: Doc) -> str:
 
 SYSTEMS: dict[str, Extractor] = {
     "cleaner": run_cleaner,
+    "cleaner-fast": run_cleaner_fast,
     "trafilatura": run_trafilatura,
     BASELINE: run_trafilatura_no_comments,
     "readability-lxml": run_readability,

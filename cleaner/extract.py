@@ -132,18 +132,21 @@ def declared_enough(head: Declared) -> bool:
 
 
 def extract(html: str, url: str | None = None, with_metadata: bool = True,
-            search_dates: bool = True, favor_recall: bool = False) -> Extracted | None:
-    """Run trafilatura (comments off, its fallbacks on); None when it finds nothing.
+            search_dates: bool = True, favor_recall: bool = False,
+            fast: bool = False) -> Extracted | None:
+    """Run trafilatura (comments off, its fallbacks on unless `fast`); None when it finds nothing.
 
     `with_metadata=False` skips trafilatura's metadata: the caller has the page's own.
     `search_dates=False` keeps htmldate to its quick look (meta, <time>, URL) instead of
     searching the text, for a page that declares its date and needs only its day settled.
     `favor_recall` is trafilatura's recall focus (see cleaner.stage for when it is used).
+    `fast`: without its fallbacks (CleanConfig.fast).
     """
     doc = trafilatura.bare_extraction(
         html,
         url=url,
         favor_recall=favor_recall,
+        fast=fast,
         with_metadata=with_metadata,
         date_extraction_params=set_date_params(search_dates),
         include_comments=False,

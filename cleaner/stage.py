@@ -49,6 +49,9 @@ RECALL_FOCUS_CHARS = 6000
 class CleanConfig:
     min_words: int = 5  # an article body shorter than this is "no content"
     time_limit: float | None = 10.0  # seconds per page (see deadline.py); None: no bound
+    # trafilatura without its fallback extractors (readability, jusText compared with its
+    # own result): less CPU a page; bench/quality.py's "cleaner-fast" measures what it costs.
+    fast: bool = False
 
 
 class Cleaner:
@@ -88,7 +91,8 @@ class Cleaner:
         if page.content_type == "text/plain":
             ex = _from_text(text)
         else:
-            ex, captions = _from_html(text, url if url.startswith("http") else None, drops)
+            ex, captions = _from_html(text, url if url.startswith("http") else None, drops,
+                                      self.config.fast)
             if ex is None:
                 return None
         kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
@@ -120,15 +124,15 @@ class Cleaner:
         )
 
 
-def _from_html(html: str, url: str | None,
-               drops: dict[str, int]) -> tuple[Extracted | None, list[str]]:
+def _from_html(html: str, url: str | None, drops: dict[str, int],
+               fast: bool = False) -> tuple[Extracted | None, list[str]]:
     """Pre-pass, trafilatura and the page's declared metadata: (extracted, figure captions)."""
     pruned, report = prune(html)
     drops.update((f"prune.{k}", v) for k, v in report.removed.items())
     head = declared(html, base_url=url)
     # trafilatura's metadata pass only where the page's declarations fall short.
     own = declared_enough(head)
-    options = dict(with_metadata=not own,
+    options = dict(with_metadata=not own, fast=fast,
                    # htmldate's full search only for a page that declares no date
                    search_dates=head.meta.date is None,
                    favor_recall=report.paragraph_chars > RECALL_FOCUS_CHARS)

@@ -50,6 +50,7 @@ from .options import (
     oneline,
     positive_int,
 )
+from .memory import tune_malloc
 from .progress import (  # noqa: F401 - describe: cli.describe
     Output,
     PrintableFilter,
@@ -224,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tune_malloc()  # before the fetcher's threads start
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
