@@ -31,7 +31,6 @@ from cleaner.dedup import DedupConfig, Sign
 from scraper import FetchConfig
 from store.pages import Pack
 
-from .memory import tune_malloc
 from .records import FetchTask, Page, Result
 
 log = logging.getLogger(__name__)
@@ -110,7 +109,6 @@ _worker_steps: Steps | None = None
 def _start_worker(steps: Steps, parent: int) -> None:
     global _worker_steps
     _worker_steps = steps
-    tune_malloc()
     # Ctrl-C reaches the whole process group: the parent decides how the run ends (it
     # commits and stops the pool). And a worker must not outlive a parent killed with -9
     # (it would wait for work forever, holding the parent's stdout and stderr open).
