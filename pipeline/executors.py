@@ -216,7 +216,11 @@ class _PoolRun:
             self.pool = ProcessPoolExecutor(
                 self.config.workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker, initargs=(self.steps, os.getpid()))
-        future = self.pool.submit(_run_one, page)
+        try:
+            future = self.pool.submit(_run_one, page)
+        except BrokenProcessPool as exc:  # a worker died since the last Result: the same path
+            future = Future()
+            future.set_exception(exc)
         self.running[future] = page
         future.add_done_callback(self.done.put)
 
