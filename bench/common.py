@@ -15,6 +15,7 @@ import resource
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -347,3 +348,13 @@ def write_json(path: Path, payload: dict[str, Any]) -> None:
     tmp.write_text(json.dumps(rounded(payload), indent=1, ensure_ascii=False) + "\n",
                    encoding="utf-8")
     tmp.replace(path)
+
+
+def rate_spread(good: list[dict[str, Any]], count: str,
+                unit: str) -> tuple[dict[str, float], dict[str, Any]]:
+    """`{unit}_per_s` (median), `_min` and `_max` of `run[count] / run["wall_s"]` over the
+    good runs, and the run with the median rate."""
+    rates = [r[count] / r["wall_s"] for r in good]
+    median_run = sorted(good, key=lambda r: r[count] / r["wall_s"])[len(good) // 2]
+    return ({f"{unit}_per_s": statistics.median(rates), f"{unit}_per_s_min": min(rates),
+             f"{unit}_per_s_max": max(rates)}, median_run)

@@ -79,6 +79,7 @@ from common import (  # noqa: E402
     machine,
     parse_choices,
     proc_status_kib,
+    rate_spread,
     reset_peak_rss,
     run_json_worker,
     versions,
@@ -648,11 +649,9 @@ def summarise(system: str, runs: list[dict[str, Any]], labels: Labels) -> dict[s
     if not good:
         row["error"] = runs[0].get("error") if runs else "not run"
         return row
-    rates = [r["docs"] / r["wall_s"] for r in good]
-    median_run = sorted(good, key=lambda r: r["docs"] / r["wall_s"])[len(good) // 2]
+    spread, median_run = rate_spread(good, "docs", "docs")
     row.update(
-        docs_per_s=statistics.median(rates), docs_per_s_min=min(rates),
-        docs_per_s_max=max(rates), cpu_s=median_run["cpu_s"], wall_s=median_run["wall_s"],
+        spread, cpu_s=median_run["cpu_s"], wall_s=median_run["wall_s"],
         peak_rss_mib=median_run["maxrss_kib"] / 1024,
         rss_growth_mib=(median_run["rss_end_kib"] - median_run["rss_start_kib"]) / 1024,
         extra=good[0]["extra"],

@@ -104,14 +104,15 @@ sys.path.insert(0, str(HERE.parent))
 
 from common import (  # noqa: E402
     DEFAULT_DATA,
-    REPO,
-    Nginx,
     find_nginx,
     git_state,
     machine,
+    Nginx,
     parse_choices,
     proc_status_kib,
+    rate_spread,
     read_html,
+    REPO,
     run_serving,
     scrapy_settings,
     versions,
@@ -520,10 +521,8 @@ def summarise(system: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     if not good:
         row["error"] = runs[0].get("problem", "no run") if runs else "no run"
         return row
-    rates = [r["pages"] / r["wall_s"] for r in good]
     row.update(
-        pages_per_s=statistics.median(rates), pages_per_s_min=min(rates),
-        pages_per_s_max=max(rates),
+        rate_spread(good, "pages", "pages")[0],
         cpu_s_per_1000=statistics.median(1000 * r["cpu_s"] / r["pages"] for r in good),
         peak_rss_mib=statistics.median(r["peak_rss_kib"] for r in good) / 1024,
         max_process_hwm_mib=statistics.median(r["max_hwm_kib"] for r in good) / 1024,

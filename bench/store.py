@@ -95,6 +95,7 @@ from common import (  # noqa: E402
     machine,
     parse_choices,
     proc_status_kib,
+    rate_spread,
     reset_peak_rss,
     run_json_worker,
     versions,
@@ -544,11 +545,9 @@ def summarise(system: str, runs: list[dict[str, Any]]) -> dict[str, Any]:
     if not good:
         row["error"] = runs[0].get("error", "no run") if runs else "no run"
         return row
-    rates = [r["rows"] / r["wall_s"] for r in good]
-    median_run = sorted(good, key=lambda r: r["rows"] / r["wall_s"])[len(good) // 2]
+    spread, median_run = rate_spread(good, "rows", "rows")
     row.update(
-        rows_per_s=statistics.median(rates), rows_per_s_min=min(rates),
-        rows_per_s_max=max(rates), wall_s=median_run["wall_s"], cpu_s=median_run["cpu_s"],
+        spread, wall_s=median_run["wall_s"], cpu_s=median_run["cpu_s"],
         peak_rss_mib=median_run["maxrss_kib"] / 1024,
         rss_growth_mib=(median_run["rss_end_kib"] - median_run["rss_start_kib"]) / 1024,
         db_mib=median_run["extra"]["db_bytes"] / 2**20, extra=good[0]["extra"],

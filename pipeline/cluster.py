@@ -372,7 +372,7 @@ def _run_chunk(items: list[Item], steps: Steps, config: FetchConfig | None, run:
                 pages = itertools.chain(pages, fetcher(tasks))
             results.extend(steps(pages))  # what was done before a failure is kept
             if fetcher is not None and host is not None:
-                after = _host_wait(fetcher, host)
+                after = fetcher.ready_in(host)  # its delay, Crawl-delay or Retry-After
     except Exception as exc:  # the steps never raise: this is a bug or a broken worker
         log.exception("a chunk failed on this worker")
         error = f"failed on the cluster worker: {type(exc).__name__}: {exc}"
@@ -391,12 +391,6 @@ def _without(items: list[Item], results: list[Result]) -> list[Item]:
         else:
             missing.append(item)
     return missing
-
-
-def _host_wait(fetcher: Fetcher, host: str) -> float:
-    """Seconds from now before `host` may be asked again, by the fetcher's own turns (delay,
-    Crawl-delay, Retry-After)."""
-    return fetcher.ready_in(host)
 
 
 @contextmanager

@@ -240,7 +240,7 @@ class AsyncFetcher:
         page.content_type, page.bytes = content_type, len(body)
         if content_type not in ACCEPTED_TYPES:
             raise FetchFailure("fetch.content_type", f"unsupported content type {content_type}")
-        _refuse_binary(body)
+        refuse_binary(body)
         page.body, page.encoding = body, detect_encoding(body, None)
 
     # -- HTTP ----------------------------------------------------------------------------
@@ -377,7 +377,7 @@ class AsyncFetcher:
                         if response.status_code == 304 and attempt.validators:
                             attempt.not_modified = True  # unchanged since the last good fetch
                             return None
-                        _check_status(response)
+                        check_status(response)
                         await read(response, page, budget)
                         return None
                     finally:
@@ -412,7 +412,7 @@ class AsyncFetcher:
                     "fetch.content_type", "no content type, and the body does not look like HTML"
                 )
             page.content_type = HTML
-        _refuse_binary(body)
+        refuse_binary(body)
         page.body = body
         header = response.headers.get("content-type")
         if len(body) > _DETECT_INLINE_BYTES:  # charset detection can take a while: not here
@@ -719,7 +719,7 @@ def _validators(task: FetchTask) -> dict[str, str]:
     return headers
 
 
-def _check_status(response: httpx.Response) -> None:
+def check_status(response: httpx.Response) -> None:
     status = response.status_code
     if 200 <= status < 300:
         return
@@ -772,7 +772,7 @@ async def _aiter(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
             yield item
 
 
-def _refuse_binary(body: bytes) -> None:
+def refuse_binary(body: bytes) -> None:
     """A body declared as text that is not (an image or archive served as text/html)."""
     if looks_binary(body):
         raise FetchFailure("fetch.binary", "the body is binary data, not text or HTML")

@@ -44,7 +44,7 @@ from pipeline.urls import WEB_SCHEMES
 from .charset import detect_encoding
 from .content import ACCEPTED_TYPES, PLAIN, collect, looks_like_html, media_type
 from .errors import FetchFailure
-from .fetch import FetchConfig, _check_status, _refuse_binary
+from .fetch import FetchConfig, check_status, refuse_binary
 
 WARC_ERROR = "warc.error"
 HTML_TYPES = ACCEPTED_TYPES - {PLAIN}  # plain text in an archive is robots.txt, CSS maps...
@@ -137,7 +137,7 @@ class WarcReader:
             self.skipped[page.content_type] += 1
             return None
         try:
-            _check_status(response)  # a 404 becomes "fetch.http_404", as when fetched
+            check_status(response)  # a 404 becomes "fetch.http_404", as when fetched
             _check_coding(response.headers.get("content-encoding"))
             body = self._body(record, offset)
             if page.content_type is None:  # undeclared: HTML only if it looks like HTML
@@ -213,7 +213,7 @@ def _check_coding(coding: str | None) -> None:
 
 
 def _filled(page: Page, body: bytes, content_type_header: str | None) -> Page:
-    _refuse_binary(body)
+    refuse_binary(body)
     page.body, page.bytes = body, len(body)
     page.encoding = detect_encoding(body, content_type_header)
     return page
