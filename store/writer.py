@@ -222,8 +222,12 @@ class Store:
             "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
         if existing is not None and existing[1] == article.content_hash and not force:
             article_id = existing[0]
-            self.db.conn.execute("UPDATE articles SET fetched_at = ? WHERE id = ?",
-                                 [row["fetched_at"], article_id])
+            # A page fetched at its canonical URL names the row, whichever of the story's
+            # URLs (a tracking variant, say) completed first: `url` does not depend on order.
+            self.db.conn.execute(
+                "UPDATE articles SET fetched_at = ?, "
+                "url = CASE WHEN canonical_url = ? THEN ? ELSE url END WHERE id = ?",
+                [row["fetched_at"], row["url"], row["url"], article_id])
             article.duplicate_of, article.similarity, article.dup_method = existing[2:]
             return article_id, "unchanged"
         row["tags"] = json.dumps(row["tags"], ensure_ascii=False)  # as sqlite-utils stores lists

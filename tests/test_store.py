@@ -52,6 +52,16 @@ def test_reingest_updates_the_row_never_adds_one(tmp_path):
         assert ids == {1}
 
 
+def test_the_rows_url_is_the_canonical_one_whichever_copy_came_first(tmp_path):
+    clean, tracked = "https://news.example.com/a", "https://news.example.com/a?utm_source=x"
+    for order in ([tracked, clean], [clean, tracked]):
+        with Store(tmp_path / f"{len(order[0])}.db") as store:
+            outcomes = [store.write(Result(page=page(url), article=article(url=url))).outcome
+                        for url in order]
+            assert outcomes == ["new", "unchanged"]
+            assert [r["url"] for r in store.db["articles"].rows] == [clean]
+
+
 def test_failed_attempt_leaves_a_fetch_row_and_no_article(tmp_path):
     bad = Page(url="https://news.example.com/gone", status=404, error="HTTP 404 Not Found",
                outcome="fetch.http_404", fetched_at="2026-01-01T00:00:00+00:00")
