@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from typing import Self
 
@@ -58,7 +59,7 @@ class RunLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read(fd)
+            holder = _holder(fd)
             os.close(fd)
             raise LockHeld(self.path, holder) from None
         except BaseException:
@@ -95,6 +96,14 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _holder(fd: int, wait: float = 0.5) -> str:
+    """The holder's note; a holder that has just taken the lock writes it a moment later."""
+    deadline = time.monotonic() + wait
+    while not (text := _read(fd)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return text
 
 
 def _read(fd: int) -> str:

@@ -4,6 +4,7 @@ on 127.0.0.1. Also the same lock, runs row and output for `scrape ingest`."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import pty
@@ -19,7 +20,6 @@ import threading
 import time
 import zlib
 from collections import Counter
-from fcntl import ioctl
 from pathlib import Path
 
 import pytest
@@ -404,8 +404,26 @@ def test_ingest_records_its_run_and_prints_json_lines(site, tmp_path, capsys):
 # -- processes ---------------------------------------------------------------------------------
 
 
+def test_a_run_refused_just_as_the_holder_locks_still_names_it(tmp_path):
+    """The holder writes its note just after taking the lock: the refused run waits for it."""
+    path = tmp_path / "x.db.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    note = threading.Timer(0.1, os.pwrite, [fd, b"pid 1 on elsewhere, scrape batch\n", 0])
+    note.start()
+    try:
+        with pytest.raises(LockHeld) as refused:
+            RunLock(tmp_path / "x.db").acquire()
+        assert refused.value.holder == "pid 1 on elsewhere, scrape batch"
+    finally:
+        note.join()
+        os.close(fd)
+
+
 def test_two_batches_started_together_one_runs_the_other_exits_3(site, tmp_path):
-    urls = serve(site, ["slow"], delay=1.5)
+    # Slow enough that the second start-up (imports) ends before the first run does, even on
+    # a loaded machine.
+    urls = serve(site, ["slow"], delay=3.0)
     sources_file(tmp_path, f'[[source]]\nname = "p"\nkind = "page"\nurl = "{urls["slow"]}"\n')
     procs = [spawn(tmp_path), spawn(tmp_path)]
     results = [(p.wait(timeout=60), *p.communicate()) for p in procs]
@@ -540,7 +558,7 @@ def test_on_a_terminal_a_progress_bar_goes_to_stderr(site, tmp_path):
     sources_file(tmp_path, "".join(f'[[source]]\nname = "p{n}"\nkind = "page"\nurl = "{u}"\n'
                                    for n, u in urls.items()))
     leader, follower = pty.openpty()
-    ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
     chunks: list[bytes] = []
 
     def read() -> None:

@@ -39,10 +39,10 @@ def test_ingest_good_and_bad_urls_in_one_run(site, fixtures_dir, tmp_path):
     slow = site.add("/slow", page, delay=3.0)
     db_path = tmp_path / "scrape.db"
 
-    # One request at a time, in order (`good` is stored before `moved` reaches it), and one
-    # attempt each (the slow page is not retried).
+    # One request at a time, in order, cleaned in process (`good` is stored before `moved`
+    # reaches it), and one attempt each (the slow page is not retried).
     proc = run("ingest", "--db", str(db_path), "--timeout", "0.5", *LOCAL, "--per-host", "1",
-               "--retries", "1", missing, json_url, slow, good, moved)
+               "--workers", "0", "--retries", "1", missing, json_url, slow, good, moved)
 
     assert proc.returncode == 0, proc.stderr
     out = lines_by_url(proc.stdout)
