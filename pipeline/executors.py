@@ -18,8 +18,10 @@ import logging
 import multiprocessing
 import os
 import queue
+import select
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -106,18 +108,57 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _worker_steps: Steps | None = None
 
 
-def _start_worker(steps: Steps, parent: int) -> None:
+def _start_worker(steps: Steps, writer: int) -> None:
     global _worker_steps
     _worker_steps = steps
-    # Ctrl-C reaches the whole process group: the parent decides how the run ends (it
-    # commits and stops the pool). And a worker must not outlive a parent killed with -9
-    # (it would wait for work forever, holding the parent's stdout and stderr open).
+    # Ctrl-C reaches the whole process group: the writer decides how the run ends (it
+    # commits and stops the pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with(writer)
+
+
+def _exit_with(writer: int) -> None:
+    """End this worker when the writer process ends, however it ends. A worker that outlived
+    a writer killed with -9 would wait for work forever, holding the writer's stdout and
+    stderr open (and a forked worker keeps its fork server alive too)."""
+    if hasattr(os, "pidfd_open"):  # Linux 5.3+: a descriptor that turns readable at exit
+        try:
+            pidfd = os.pidfd_open(writer)
+        except ProcessLookupError:  # already gone
+            os._exit(1)
+        except OSError:
+            pass
+        else:
+            threading.Thread(target=_wait_and_exit, args=(pidfd,), daemon=True,
+                             name="exit-with-writer").start()
+            return
+    # Elsewhere on Linux: die with the parent (the writer: see pool_context).
+    parent = os.getppid()
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # died before prctl took effect
+    if os.getppid() != parent:  # gone before prctl took effect
         os._exit(1)
+
+
+def _wait_and_exit(pidfd: int) -> None:
+    select.select([pidfd], [], [])
+    os._exit(1)
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """Where pool workers come from: a fork server that has imported and warmed up the
+    cleaning code once (pipeline/preload.py) and forks each worker from that state; spawned
+    workers (each importing it all, about half a CPU second, then warming up on its first
+    pages) where there is no fork server, or no pidfd to tell a forked worker that the writer
+    is gone. Never a plain fork: the fetcher's threads run."""
+    if (not hasattr(os, "pidfd_open")
+            or "forkserver" not in multiprocessing.get_all_start_methods()):
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    # "__main__": the `scrape` script, which a worker would otherwise import again.
+    context.set_forkserver_preload(["__main__", "pipeline.preload"])
+    return context
 
 
 def _run_one(page: Page) -> Result:
@@ -134,8 +175,8 @@ class ProcessPool:
     may have been cleaning are retried one at a time in a new pool, and the one that kills a
     worker again comes back as a "clean.crashed" Result; the run goes on.
     A run with a single page cleans it here, without starting the pool.
-    Workers are spawned (not forked: the fetcher's threads are running) and started once per
-    `map`, with the steps sent to each once.
+    Workers come from `pool_context()` and are started once per `map`, with the steps sent to
+    each once.
     """
 
     def __init__(self, workers: int | None = None, window: int | None = None) -> None:
@@ -214,7 +255,7 @@ class _PoolRun:
     def _submit(self, page: Page) -> None:
         if self.pool is None:
             self.pool = ProcessPoolExecutor(
-                self.config.workers, mp_context=multiprocessing.get_context("spawn"),
+                self.config.workers, mp_context=pool_context(),
                 initializer=_start_worker, initargs=(self.steps, os.getpid()))
         try:
             future = self.pool.submit(_run_one, page)

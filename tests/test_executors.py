@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import subprocess
+import sys
+import time
+from pathlib import Path
 from collections.abc import Iterable, Iterator
 
 import pytest
 import sqlite_utils
 
-from pipeline.executors import CleanSteps, InProcess, ProcessPool
+from pipeline.executors import CleanSteps, InProcess, ProcessPool, pool_context
 from pipeline.records import Page, Result
 from tests.test_batch import page as story_page
-from tests.test_cli import SCRAPE
+from tests.test_cli import ROOT, SCRAPE
 
 LOCAL = ["--allow-private", "--no-robots", "--delay", "0", "--retries", "1"]
 
@@ -100,6 +104,59 @@ def test_a_page_that_kills_its_worker_is_reported_and_the_rest_are_cleaned(caplo
 def test_workers_that_keep_dying_stop_the_run_with_a_clear_error():
     with pytest.raises(RuntimeError, match="died .* times in a row"):
         list(ProcessPool(1).map(Fatal(fatal=""), pages(10)))  # every page kills its worker
+
+
+@dataclasses.dataclass
+class Report:
+    """Steps that tell, in each Result's error, the cleaning process's pid and whether it
+    started with the fork server's preloaded (warmed-up) modules."""
+
+    def __call__(self, pages: Iterable[Page]) -> Iterator[Result]:
+        for page in pages:
+            yield Result(page=page, outcome="cleaned",
+                         error=f"{os.getpid()} {'pipeline.preload' in sys.modules}")
+
+
+WRITER = """
+import time
+from pipeline.executors import ProcessPool
+from tests.test_executors import Report, pages
+
+def source():
+    yield from pages(10)  # more than the window: results come back
+    time.sleep(600)  # then a writer that hangs, to be killed
+
+for result in ProcessPool(2).map(Report(), source()):
+    print(result.error, flush=True)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # exited, not (yet) reaped
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
+def test_workers_start_warmed_up_and_end_with_a_writer_killed_with_9():
+    writer = subprocess.Popen([sys.executable, "-c", WRITER], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = [writer.stdout.readline().split() for _ in range(4)]
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait(timeout=10)
+    workers = {int(pid) for pid, _ in lines}
+    assert len(workers) >= 1 and writer.pid not in workers
+    forked = pool_context().get_start_method() == "forkserver"
+    assert {warm for _, warm in lines} == {str(forked)}
+    deadline = time.monotonic() + 20
+    while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(pid) for pid in workers)
+    writer.communicate(timeout=10)  # nothing left holding its pipes
 
 
 def test_ingest_with_two_workers_stores_what_in_process_stores(site, tmp_path):
