@@ -378,7 +378,7 @@ class TreeSampler(threading.Thread):
 
 def measure(cmd: list[str], log: Path, timeout: float) -> dict[str, Any]:
     """Run `cmd` (stdout and stderr to `log`): wall clock start to exit, CPU of it and its
-    reaped children (wait4), peak memory of its tree, and its own share (root_*: the
+    descendants (reaped ones by wait4, others as last sampled), peak memory of its tree, and its own share (root_*: the
     writer's, beside its cleaning workers)."""
     with open(log, "wb") as out:
         t0 = time.perf_counter()
@@ -407,8 +407,13 @@ def measure(cmd: list[str], log: Path, timeout: float) -> dict[str, Any]:
         tree.stop.set()
         tree.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime,
-            "user_s": usage.ru_utime, "sys_s": usage.ru_stime, "returncode": proc.returncode,
+    # wait4 counts only children reaped up the chain; workers forked by a fork server are
+    # reaped by it, and it by no one: the tree's CPU as last sampled then counts them.
+    reaped = usage.ru_utime + usage.ru_stime
+    sampled = sum(tree.cpu_s.values())
+    return {"wall_s": wall, "cpu_s": max(reaped, sampled), "cpu_reaped_s": reaped,
+            "cpu_sampled_s": sampled,
+            "returncode": proc.returncode,
             "peak_rss_kib": tree.peak_sum_kib,
             "max_hwm_kib": max(tree.hwm_kib.values(), default=0),
             "root_hwm_kib": tree.hwm_kib.get(proc.pid, 0),

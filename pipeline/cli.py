@@ -50,7 +50,7 @@ from .options import (
     oneline,
     positive_int,
 )
-from .memory import tune_malloc
+from .memory import freeze_long_lived, tune_malloc
 from .progress import (  # noqa: F401 - describe: cli.describe
     Output,
     PrintableFilter,
@@ -226,6 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     tune_malloc()  # before the fetcher's threads start
+    if argv is None:  # run as the program (not called by a test or a library): all ours
+        freeze_long_lived()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")

@@ -33,6 +33,7 @@ from cleaner.dedup import DedupConfig, Sign
 from scraper import FetchConfig
 from store.pages import Pack
 
+from .memory import freeze_long_lived
 from .records import FetchTask, Page, Result
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,7 @@ def _start_worker(steps: Steps, writer: int) -> None:
     # commits and stops the pool).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with(writer)
+    freeze_long_lived()  # the code is imported (a spawned worker) or inherited (forked)
 
 
 def _exit_with(writer: int) -> None:

@@ -1,4 +1,7 @@
-"""glibc malloc settings that keep a long run's memory flat (Linux with glibc only).
+"""Process-wide memory settings: glibc malloc's (`tune_malloc`) and the garbage collector's
+(`freeze_long_lived`).
+
+glibc malloc settings keep a long run's memory flat (Linux with glibc only).
 
 Page bodies (~170 KB) are allocated by the fetcher's thread and freed by the main thread
 once sent to a worker. glibc raises its mmap threshold the first time such a block is
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
 
@@ -40,3 +44,15 @@ def tune_malloc() -> bool:
     if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
         done &= mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
     return done
+
+
+def freeze_long_lived() -> None:
+    """Take every object that exists now (modules, their tables and caches) out of the garbage
+    collector's view for good: they live as long as the process, and each full collection
+    would walk them all again (trafilatura, lxml and dateparser hold ~120,000). Measured on
+    the 1,028 benchmark pages in one process: the collector's time 1.3 -> 0.3 ms a page and
+    cleaning 17.9 -> 15.9 ms a page. Call it once set up; in a fork server, before it forks,
+    it also keeps forked workers from writing to (and so copying) the memory they share.
+    Objects frozen and later dropped in a reference cycle are never freed: call it where
+    what exists is the program's own, not a caller's."""
+    gc.freeze()

@@ -4,6 +4,7 @@ process, streamed with a bounded window, and a worker that dies costs one page, 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import os
 import signal
 import subprocess
@@ -108,13 +109,14 @@ def test_workers_that_keep_dying_stop_the_run_with_a_clear_error():
 
 @dataclasses.dataclass
 class Report:
-    """Steps that tell, in each Result's error, the cleaning process's pid and whether it
-    started with the fork server's preloaded (warmed-up) modules."""
+    """Steps that tell, in each Result's error, the cleaning process's pid, whether it
+    started with the fork server's preloaded (warmed-up) modules, and how many objects it
+    keeps out of the garbage collector's view."""
 
     def __call__(self, pages: Iterable[Page]) -> Iterator[Result]:
         for page in pages:
-            yield Result(page=page, outcome="cleaned",
-                         error=f"{os.getpid()} {'pipeline.preload' in sys.modules}")
+            yield Result(page=page, outcome="cleaned", error=(
+                f"{os.getpid()} {'pipeline.preload' in sys.modules} {gc.get_freeze_count()}"))
 
 
 WRITER = """
@@ -148,10 +150,12 @@ def test_workers_start_warmed_up_and_end_with_a_writer_killed_with_9():
     finally:
         writer.send_signal(signal.SIGKILL)
         writer.wait(timeout=10)
-    workers = {int(pid) for pid, _ in lines}
+    workers = {int(pid) for pid, _, _ in lines}
     assert len(workers) >= 1 and writer.pid not in workers
     forked = pool_context().get_start_method() == "forkserver"
-    assert {warm for _, warm in lines} == {str(forked)}
+    assert {warm for _, warm, _ in lines} == {str(forked)}
+    # The imported code is frozen out of the collector's view (pipeline.memory).
+    assert all(int(frozen) > 10_000 for _, _, frozen in lines)
     deadline = time.monotonic() + 20
     while not all(_gone(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
