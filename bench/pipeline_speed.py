@@ -626,8 +626,8 @@ def print_report(rows: list[dict[str, Any]], memory: dict[str, Any] | None,
 
 
 def profile_main(urls_file: Path, npages: int, tmp: Path, args: argparse.Namespace) -> int:
-    """One ours-2w run under py-spy (every process, samples holding the GIL): the
-    writer's and the cleaning workers' share, and the top functions of each."""
+    """One ours-2w run under py-spy (every process, samples holding the GIL): the share of
+    the writer, the fork server and the cleaning workers, and the top functions of each."""
     from fetch import top_pyspy
 
     spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
@@ -639,12 +639,21 @@ def profile_main(urls_file: Path, npages: int, tmp: Path, args: argparse.Namespa
     if not raw.exists():
         print("py-spy wrote no profile (is it installed, and may it read the child?)")
         return 1
-    # py-spy puts the command lines of the processes above a stack at its top: a worker's
-    # stacks pass through its spawn_main command line; the rest are the writer's.
-    stacks = {"writer (fetch, dedup, store)": [], "cleaning workers": []}
+    # py-spy puts the command lines of the processes above a stack at its top: a spawned
+    # worker's stacks pass through spawn_main, a forked one's through the fork server's
+    # _serve_one; the fork server's own (imports, warm-up) through its command line; the
+    # rest are the writer's.
+    writer, server, workers = ("writer (fetch, dedup, store)",
+                               "fork server (imports and warm-up, once)", "cleaning workers")
+    stacks: dict[str, list[str]] = {writer: [], server: [], workers: []}
     for stack in raw.read_text(errors="replace").splitlines():
-        worker = "--multiprocessing-fork" in stack and "spawn_main" in stack
-        stacks["cleaning workers" if worker else "writer (fetch, dedup, store)"].append(stack)
+        if ("--multiprocessing-fork" in stack and "spawn_main" in stack) \
+                or re.search(r"_serve_one \([^;]*forkserver\.py", stack):
+            stacks[workers].append(stack)
+        elif "multiprocessing.forkserver import main" in stack:
+            stacks[server].append(stack)
+        else:
+            stacks[writer].append(stack)
     everything = sum(int(x.rpartition(" ")[2]) for v in stacks.values() for x in v
                      if x.rpartition(" ")[2].isdigit())
     for label, lines in stacks.items():
@@ -658,7 +667,7 @@ def profile_main(urls_file: Path, npages: int, tmp: Path, args: argparse.Namespa
             print(f"    {n / max(total, 1):6.1%}  {name}")
         print("  inclusive:")
         for name, n in incl[: 2 * args.top]:
-            if not name.startswith(("process ", " spawn_main")):
+            if not name.startswith(("process ", " spawn_main", " main(")):
                 print(f"    {n / max(total, 1):6.1%}  {name}")
     return 0
 
