@@ -42,9 +42,15 @@ _INSERT_PAGE = (f"INSERT INTO pages (fetch_id, headers, body, {', '.join(PAGE_CO
 _NEW_COLUMNS = (*ARTICLE_COLUMNS, "first_seen_at", "updated_at")
 _INSERT_ARTICLE = (f"INSERT INTO articles ({', '.join(_NEW_COLUMNS)}) "
                    f"VALUES ({', '.join(':' + c for c in _NEW_COLUMNS)})")
+# A row's url: the latest page's, except that once the story was fetched at its canonical
+# URL, a tracking variant (changed or not) does not replace it; so the row does not depend
+# on which of the story's URLs completed first.
+_ROW_URL = "CASE WHEN url = canonical_url AND :url != canonical_url THEN url ELSE :url END"
 _UPDATE_ARTICLE = ("UPDATE articles SET "
-                   + ", ".join(f"{c} = :{c}" for c in (*ARTICLE_COLUMNS, "updated_at"))
+                   + ", ".join(f"{c} = {_ROW_URL if c == 'url' else ':' + c}"
+                               for c in (*ARTICLE_COLUMNS, "updated_at"))
                    + " WHERE id = :id")
+_SEEN_AGAIN = f"UPDATE articles SET fetched_at = :fetched_at, url = {_ROW_URL} WHERE id = :id"
 
 
 @dataclass
@@ -222,12 +228,8 @@ class Store:
             "WHERE canonical_url = ?", [article.canonical_url]).fetchone()
         if existing is not None and existing[1] == article.content_hash and not force:
             article_id = existing[0]
-            # A page fetched at its canonical URL names the row, whichever of the story's
-            # URLs (a tracking variant, say) completed first: `url` does not depend on order.
-            self.db.conn.execute(
-                "UPDATE articles SET fetched_at = ?, "
-                "url = CASE WHEN canonical_url = ? THEN ? ELSE url END WHERE id = ?",
-                [row["fetched_at"], row["url"], row["url"], article_id])
+            self.db.conn.execute(_SEEN_AGAIN, {"fetched_at": row["fetched_at"],
+                                               "url": row["url"], "id": article_id})
             article.duplicate_of, article.similarity, article.dup_method = existing[2:]
             return article_id, "unchanged"
         row["tags"] = json.dumps(row["tags"], ensure_ascii=False)  # as sqlite-utils stores lists

@@ -60,6 +60,11 @@ def test_the_rows_url_is_the_canonical_one_whichever_copy_came_first(tmp_path):
                         for url in order]
             assert outcomes == ["new", "unchanged"]
             assert [r["url"] for r in store.db["articles"].rows] == [clean]
+            # A changed copy at the tracking variant updates the row, not its URL.
+            edited = article(url=tracked, title="Edited", content_hash="h2")
+            assert store.write(Result(page=page(tracked), article=edited)).outcome == "updated"
+            assert [(r["url"], r["title"]) for r in store.db["articles"].rows] == [(clean,
+                                                                                  "Edited")]
 
 
 def test_failed_attempt_leaves_a_fetch_row_and_no_article(tmp_path):
