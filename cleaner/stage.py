@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from pipeline.charsets import decode_text
 from pipeline.records import Article, Page, Result
 from pipeline.urls import canonicalize, is_site_root, same_site
 
@@ -85,7 +86,7 @@ class Cleaner:
         return Result(page=page, article=article, outcome="cleaned", drops=drops)
 
     def _clean(self, page: Page, drops: dict[str, int]) -> Article | None:
-        text = page.body.decode(page.encoding or "utf-8", errors="replace")
+        text = decode_text(page.body, page.encoding)
         url = page.origin_url or page.final_url or page.url
         captions: list[str] = []
         if page.content_type == "text/plain":

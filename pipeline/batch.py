@@ -13,9 +13,13 @@ The sources file is a list of `[[source]]` tables (data/sources.toml is a docume
     url = "https://feeds.bbci.co.uk/news/world/rss.xml"   # feed, sitemap, page: http(s)
     # path = "lists/extra.urls"   # urls, page: a local file, relative to this file's folder
     max_pages = 50                # optional: at most 50 of its pages fetched per run
+                                  # (1 to 10**9)
     max_age_hours = 12            # optional: skip its pages fetched less than 12 h ago
-                                  # (default: --max-age; as `scrape ingest --max-age`)
+                                  # (default: --max-age; as `scrape ingest --max-age`;
+                                  # 0 to 876600, 100 years)
     enabled = true                # optional; false keeps the entry but does not read it
+    # allow_local_files = true    # urls only: its list may name local paths and file://
+                                  # URLs (refused by default: a list's lines are data)
 
 One run reads every enabled source, taking pages from the sources in turn (one from each,
 round-robin: their sites are paced side by side). A page is fetched once per run even when
@@ -26,6 +30,9 @@ Sitemaps and feeds are read whatever their URL looks like (the declared kind dec
 the content does not); a sitemap index is followed on its own site. Every attempt is a
 `fetches` row with source = the source's name and run_id = this run; the `sources` table
 keeps each source's kind, location, max_pages, entry (config, JSON) and last run.
+
+A sources file is read only up to 16 MiB, and its numbers have the bounds of the command
+line's options (pipeline/options.py BOUNDS): `--check` refuses what a run could not do.
 
 The run itself (shared with `scrape ingest`, `run_recorded`): the database's run lock
 (store/lock.py: a second run on the same database exits at once), a `runs` row (store/runs.py:
@@ -46,7 +53,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import logging
-import math
 import re
 import signal
 import sqlite3
@@ -80,10 +86,12 @@ from store.runs import (
 
 from .cluster import ClusterUnavailable
 from .options import (
+    BOUNDS,
     DEFAULT_DB,
     add_dedup_options,
     add_executor_options,
     add_fetch_options,
+    bounded,
     dedup_config,
     executor_for,
     fetch_config,
@@ -100,7 +108,10 @@ EXIT_OK, EXIT_ALL_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_DATABASE = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 KINDS = ("feed", "sitemap", "urls", "page")
-FIELDS = ("name", "kind", "url", "path", "max_pages", "max_age_hours", "enabled")
+FIELDS = ("name", "kind", "url", "path", "max_pages", "max_age_hours", "enabled",
+          "allow_local_files")
+# Read at most this much of a sources file: a real one is a few KiB; /dev/zero is endless.
+MAX_SOURCES_BYTES = 16 * 1024 * 1024
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HEADER = re.compile(r"\s*\[\[\s*source\s*\]\]")
 _TABLE = re.compile(r"\s*\[")
@@ -126,6 +137,7 @@ class Source:
     max_pages: int | None = None
     max_age_hours: float | None = None
     enabled: bool = True
+    allow_local_files: bool = False  # kind "urls": local paths and file:// URLs in its list
     config: dict[str, Any] = field(default_factory=dict, compare=False)  # the entry as written
     line: int | None = None  # of its [[source]] header
 
@@ -163,9 +175,14 @@ def load_sources(path: str | Path) -> list[Source]:
     SourcesError listing every problem found."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as fh:
+            data = fh.read(MAX_SOURCES_BYTES + 1)
+        text = data.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SourcesError([f"{path}: cannot read the sources file: {exc}"]) from None
+    if len(data) > MAX_SOURCES_BYTES:
+        raise SourcesError([f"{path}: not a sources file: larger than "
+                            f"{MAX_SOURCES_BYTES // 2**20} MiB (or endless)"])
     return parse_sources(text, path)
 
 
@@ -174,6 +191,9 @@ def parse_sources(text: str, path: Path) -> list[Source]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:  # its message ends "(at line 3, column 7)"
         raise SourcesError([f"{path}: not valid TOML: {exc}"]) from None
+    except RecursionError:  # tomllib parses nested arrays and tables recursively
+        raise SourcesError([f"{path}: not a sources file: arrays or tables nested too "
+                            f"deeply"]) from None
     lines = _Lines(text)
     problems: list[str] = []
     for key in data:
@@ -242,22 +262,26 @@ def _source(entry: dict[str, Any], index: int, path: Path, lines: _Lines,
     elif kind not in KINDS:
         problem("kind", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     location = _location(entry, kind, path, problem)
-    max_pages = entry.get("max_pages")
-    if max_pages is not None and (type(max_pages) is not int or max_pages < 1):
-        problem("max_pages", f"max_pages must be a whole number of at least 1, not {max_pages!r}")
-    max_age = entry.get("max_age_hours")
-    if max_age is not None and (type(max_age) not in (int, float) or not math.isfinite(max_age)
-                                or max_age < 0):
-        problem("max_age_hours", f"max_age_hours must be a number of hours, 0 or more, "
-                                 f"not {max_age!r}")
+    for key in ("max_pages", "max_age_hours"):  # the bounds of the command line's options
+        wrong = entry.get(key) is not None and BOUNDS[key].problem(entry[key])
+        if wrong:
+            problem(key, f"{key} {wrong}")
+    max_pages, max_age = entry.get("max_pages"), entry.get("max_age_hours")
     enabled = entry.get("enabled", True)
     if type(enabled) is not bool:
         problem("enabled", f"enabled must be true or false, not {enabled!r}")
+    local = entry.get("allow_local_files", False)
+    if type(local) is not bool:
+        problem("allow_local_files", f"allow_local_files must be true or false, not {local!r}")
+    elif local and kind != "urls":
+        problem("allow_local_files", "allow_local_files is for a source of kind 'urls' (a "
+                                     "list whose lines may name local files)")
     if not (isinstance(name, str) and kind in KINDS and location):
         return None
     return Source(name=name, kind=kind, location=location, max_pages=max_pages,
                   max_age_hours=float(max_age) if max_age is not None else None,
-                  enabled=enabled is True, config=dict(entry), line=lines.of(index))
+                  enabled=enabled is True, allow_local_files=local is True,
+                  config=dict(entry), line=lines.of(index))
 
 
 def _location(entry: dict[str, Any], kind: Any, path: Path,
@@ -308,19 +332,23 @@ def _location(entry: dict[str, Any], kind: Any, path: Path,
 
 
 def batch_tasks(sources: Iterable[Source], fetcher: Fetcher, side: deque[Result],
-                history: History, max_age_hours: float | None = None) -> Iterator[FetchTask]:
+                history: History, max_age_hours: float | None = None,
+                allow_local_files: bool = False) -> Iterator[FetchTask]:
     """The pages of every enabled source, one from each in turn, each URL once in all, each
     source within its max_pages and max_age_hours (else `max_age_hours`). Revalidated
     (pipeline.run.revalidate): fresh pages go to `side` as skipped, the others carry the
-    validators of their last fetch. Sitemaps and feeds read go to `side` too."""
+    validators of their last fetch. Sitemaps and feeds read go to `side` too. The lists of
+    "urls" sources may name local files with `allow_local_files` (or their own field)."""
     seen: set[str] = set()
-    return interleave([source_tasks(s, fetcher, side, history, seen, max_age_hours)
+    return interleave([source_tasks(s, fetcher, side, history, seen, max_age_hours,
+                                    allow_local_files)
                        for s in sources if s.enabled])
 
 
 def source_tasks(source: Source, fetcher: Fetcher, side: deque[Result], history: History,
-                 seen: set[str], max_age_hours: float | None = None) -> Iterator[FetchTask]:
-    tasks = claim(expand(source, fetcher, side), source.name, seen)
+                 seen: set[str], max_age_hours: float | None = None,
+                 allow_local_files: bool = False) -> Iterator[FetchTask]:
+    tasks = claim(expand(source, fetcher, side, allow_local_files), source.name, seen)
     if source.max_age_hours is not None:
         max_age_hours, rule = source.max_age_hours, f"max_age_hours of {source.name}"
     else:
@@ -350,9 +378,11 @@ def interleave(iterators: Iterable[Iterator[FetchTask]]) -> Iterator[FetchTask]:
             break
 
 
-def expand(source: Source, fetcher: Fetcher, side: deque[Result]) -> Iterator[FetchTask]:
+def expand(source: Source, fetcher: Fetcher, side: deque[Result],
+           allow_local_files: bool = False) -> Iterator[FetchTask]:
     """The pages one source names; the sitemaps and feeds read go to `side` as fetches of
-    this source (the tasks' own source is set by `claim`)."""
+    this source (the tasks' own source is set by `claim`). A list's local files are refused
+    tasks unless `allow_local_files` or the source's own field allows them."""
     if source.kind == "page":
         yield FetchTask(url=source.location, source=source.name)
     elif source.kind == "urls":
@@ -363,7 +393,8 @@ def expand(source: Source, fetcher: Fetcher, side: deque[Result]) -> Iterator[Fe
             side.append(Result(page=page, outcome=page.outcome, error=page.error))
             return
         yield from discovered([], fetcher, side, url_files=[source.location],
-                              source=source.name)
+                              source=source.name,
+                              allow_local_files=allow_local_files or source.allow_local_files)
     else:
         yield from read_listing(source, document_reader(fetcher, side, source.name))
 
@@ -530,6 +561,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             limits = ", ".join(filter(None, [
                 f"max_pages {s.max_pages}" if s.max_pages else "",
                 f"max_age_hours {s.max_age_hours:g}" if s.max_age_hours is not None else "",
+                "allow_local_files" if s.allow_local_files else "",
                 "" if s.enabled else "disabled"]))
             print(printable(f"{s.name:<20} {s.kind:<8} {s.location}"
                             + (f"  ({limits})" if limits else "")))
@@ -543,7 +575,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         history = History(args.db)
         try:
             with Fetcher(fetch_config(args)) as fetcher:
-                tasks = batch_tasks(sources, fetcher, side, history, args.max_age)
+                tasks = batch_tasks(sources, fetcher, side, history, args.max_age,
+                                    args.allow_local_files)
                 return ingest(tasks, args.db, fetcher, Cleaner(), on_result=output.result,
                               side=side, run_id=run_id, revalidated=True,
                               dedup=dedup_config(args), executor=executor_for(args))
@@ -552,6 +585,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     return run_recorded("batch", args, work, Output(json_lines=args.log_json, show_source=True,
                                                       label="batch"))
+
+
+def add_allow_local_files(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-local-files", action="store_true",
+                   help="read the local paths and file:// URLs that lists of URLs name (a "
+                        ".urls file, --urls, a source of kind urls); refused by default: a "
+                        "list's lines are data, not the files you chose")
 
 
 def add_log_json(p: argparse.ArgumentParser) -> None:
@@ -572,11 +612,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--sources", default=DEFAULT_SOURCES, metavar="FILE",
                    help=f"the sources file (default: {DEFAULT_SOURCES})")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
-    p.add_argument("--max-age", type=float, default=None, metavar="HOURS",
+    p.add_argument("--max-age", type=bounded("max_age_hours"), default=None,
+                   metavar="HOURS",
                    help="skip pages fetched less than HOURS ago, for sources without their "
                         "own max_age_hours")
     p.add_argument("--check", action="store_true",
                    help="only check the sources file and list its sources")
+    add_allow_local_files(p)
     add_log_json(p)
     add_dedup_options(p)
     add_fetch_options(p)

@@ -1,7 +1,7 @@
 """The `scrape` command line.
 
     scrape ingest [URL_OR_PATH...] [--urls FILE] [--max-age HOURS] [--db PATH] [--log-json]
-                  [--warc FILE...] [--save-warc FILE]
+                  [--warc FILE...] [--save-warc FILE] [--allow-local-files]
                                                    fetch (or read a WARC), clean, store;
                                                    one line per input
     scrape batch [--sources FILE] [--db PATH] [--log-json]
@@ -13,8 +13,9 @@
 ingest, batch and clean take the fetch options: --timeout, --delay, --concurrency, --per-host,
 --retries, --user-agent, --no-robots, --allow-private (`scrape ingest --help` explains them).
 Exit status: 0 when at least one input gave an article, 1 when none did, 2 on bad usage;
-ingest and batch also 3 when another run holds the database's run lock, 4 when the database
-cannot be used (pipeline/batch.py lists them). Both record their run in `runs`.
+ingest and batch also 3 when another run holds the database's run lock (pipeline/batch.py
+lists them); every command 4 when the database cannot be used. ingest and batch record their
+run in `runs`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ import sqlite_utils
 from cleaner import Cleaner
 from scraper import Fetcher
 from scraper.warc import SaveWarc, WarcReader
-from store import clusters, open_db
+from store import clusters
+from store.db import OutputIsDatabase, open_for_reading, refuse_overwrite
 
 from . import batch, cli_store, reclean
 from .options import (
@@ -44,6 +46,7 @@ from .options import (
     add_dedup_options,
     add_executor_options,
     add_fetch_options,
+    bounded,
     dedup_config,
     executor_for,
     fetch_config,
@@ -78,7 +81,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 tasks: Iterable[FetchTask] = []
                 pages: Iterable[Page] | None = itertools.chain.from_iterable(readers)
             else:
-                tasks = discovered(args.targets, fetcher, side, url_files=args.urls)
+                tasks = discovered(args.targets, fetcher, side, url_files=args.urls,
+                                   allow_local_files=args.allow_local_files)
                 pages = None
             summary = ingest(
                 tasks, args.db, fetcher, Cleaner(), on_result=output.result,
@@ -113,6 +117,10 @@ def ingest_usage(args: argparse.Namespace) -> str | None:
         folder = Path(args.save_warc).parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             return f"cannot write --save-warc {args.save_warc}: no writable folder {folder}"
+        try:  # written as FILE.part, renamed to FILE (scraper.warc.SaveWarc)
+            refuse_overwrite(args.save_warc, args.db, temporary_suffixes=(".part",))
+        except OutputIsDatabase as exc:
+            return f"--save-warc {exc}"
     return None
 
 
@@ -155,10 +163,17 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_dups(args: argparse.Namespace) -> int:
-    if not Path(args.db).exists():
-        print(f"scrape dups: no database at {args.db}", file=sys.stderr)
+    if cli_store.no_database("dups", args.db):
         return 1
-    db = open_db(args.db)  # brings a database from an older version up to date
+
+    def work() -> int:  # opened for reading: an older schema is upgraded when writable
+        with contextlib.closing(open_for_reading(args.db)) as db:
+            return print_dups(db, args)
+
+    return cli_store.guarded("dups", args.db, work)  # a corrupt database: one line, exit 4
+
+
+def print_dups(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
     found = 0
     for cluster in clusters(db, min_size=args.min_size):
         found += 1
@@ -188,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "feed; file:// URL; local .html/.html.gz/.txt page; .urls file")
     p.add_argument("--urls", action="append", default=[], metavar="FILE",
                    help="a file of URLs, one a line (# comments; .gz is fine); repeatable")
-    p.add_argument("--max-age", type=float, default=None, metavar="HOURS",
+    p.add_argument("--max-age", type=bounded("max_age_hours"), default=None,
+                   metavar="HOURS",
                    help="skip pages fetched less than HOURS ago (pages fetched before are "
                         "otherwise asked for only if changed: ETag / Last-Modified)")
     p.add_argument("--warc", action="append", default=[], metavar="FILE",
@@ -197,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-warc", default=None, metavar="FILE",
                    help="also write the pages fetched over HTTP(S) to FILE as WARC "
                         "(gzipped records; written as FILE.part until the run ends)")
+    batch.add_allow_local_files(p)
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
     add_dedup_options(p)
     batch.add_log_json(p)

@@ -7,9 +7,12 @@
     scrape stats [--json] [--db PATH]
                                       fetches by source and outcome, articles, the last run
 
-The queries are store/query.py's; this module parses arguments and prints. Exit status:
-0 done (also for a search with no hits), 1 no database at --db (none is created) or the
-database failed, 2 bad usage.
+The queries are store/query.py's; this module parses arguments and prints. Exit status
+(`guarded`, which `scrape dups` and `scrape reclean` share): 0 done (also for a search with
+no hits), 1 no database at --db (none is created) or the output could not be written, 2 bad
+usage (also a search over its bounds, or --output naming the database's files), 4 the
+database cannot be used (corrupt, not a database, read-only with an old schema), 143 stopped
+by SIGTERM. A database that may not be written is read read-only (store.open_for_reading).
 """
 
 from __future__ import annotations
@@ -19,21 +22,26 @@ import csv
 import io
 import json
 import os
+import signal
 import sqlite3
 import stat
 import sys
 import tempfile
+import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
 import sqlite_utils
 
-from store import open_db
+from store.db import DatabaseUnusable, OutputIsDatabase, open_for_reading, refuse_overwrite
 from store.query import (
     EXPORT_COLUMNS,
+    MAX_PREFIX_TERMS,
+    MAX_TERMS,
+    SEARCH_SECONDS,
     Hit,
     QueryError,
     export_rows,
@@ -43,6 +51,7 @@ from store.query import (
     stats,
 )
 
+from .batch import EXIT_DATABASE, EXIT_TERMINATED, EXIT_USAGE, Stopped
 from .options import DEFAULT_DB, oneline, positive_int
 
 FLUSH_EVERY = 1000  # exported rows between two flushes of the output
@@ -84,39 +93,48 @@ def since_arg(text: str) -> str:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _open(args: argparse.Namespace) -> sqlite_utils.Database | None:
-    """The database at --db, or None (after saying why) when there is none: never creates
-    one. Opening brings a database from an older version up to date (store.open_db)."""
-    path = Path(args.db)
-    if not path.is_file():
-        print(f"scrape {args.command}: no database at {args.db}", file=sys.stderr)
-        return None
-    try:
-        return open_db(path)
-    except sqlite3.DatabaseError as exc:
-        print(f"scrape {args.command}: cannot open {args.db}: {exc}", file=sys.stderr)
-        return None
+def no_database(command: str, db_path: str | os.PathLike[str]) -> bool:
+    """True (after saying so) when there is no database file at `db_path`."""
+    if Path(db_path).is_file():
+        return False
+    print(printable(f"scrape {command}: no database at {os.fspath(db_path)}"), file=sys.stderr)
+    return True
 
 
-def _run(args: argparse.Namespace, command: Any) -> int:
-    db = _open(args)
-    if db is None:
-        return 1
+def guarded(command: str, db_path: str | os.PathLike[str], work: Callable[[], int]) -> int:
+    """`work()`'s exit status, or the one line and status of its failure (the module
+    docstring): the one translation of errors for the commands that use a database they did
+    not create (search, export, stats, dups, reclean)."""
     try:
-        return command(db, args)
-    except UsageError as exc:
-        print(f"scrape {args.command}: {exc}", file=sys.stderr)
-        return 2
-    except sqlite3.DatabaseError as exc:
-        print(f"scrape {args.command}: database error: {exc}", file=sys.stderr)
-        return 1
+        return work()
+    except (UsageError, QueryError, OutputIsDatabase) as exc:
+        print(printable(f"scrape {command}: {exc}"), file=sys.stderr)
+        return EXIT_USAGE
+    except (sqlite3.DatabaseError, DatabaseUnusable) as exc:
+        # Also a failure midway (a corrupt page deep in the file shows only when read).
+        print(printable(f"scrape {command}: cannot use the database {os.fspath(db_path)}: "
+                        f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+        return EXIT_DATABASE
+    except Stopped:
+        print(f"scrape {command}: stopped (SIGTERM)", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:  # the reader went away: pipeline.cli.main ends quietly
         raise
     except OSError as exc:  # writing --output: disk full, permissions...
-        print(f"scrape {args.command}: {exc}", file=sys.stderr)
+        print(printable(f"scrape {command}: {exc}"), file=sys.stderr)
         return 1
-    finally:
-        db.close()
+
+
+def _run(args: argparse.Namespace, command: Any) -> int:
+    """`command(db, args)` on the existing database at --db, opened for reading."""
+    if no_database(args.command, args.db):
+        return 1
+
+    def work() -> int:
+        with closing(open_for_reading(args.db)) as db:
+            return command(db, args)
+
+    return guarded(args.command, args.db, work)
 
 
 # search
@@ -139,10 +157,7 @@ def describe_hit(rank: int, hit: Hit) -> str:
 
 def cmd_search(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
     query = " ".join(args.query)
-    try:
-        fts = fts_query(db, query)
-    except QueryError as exc:
-        raise UsageError(str(exc)) from None
+    fts = fts_query(db, query)  # QueryError: exit 2 (guarded)
     if fts.rewritten_because:
         print(f"scrape search: not FTS5 query syntax ({fts.rewritten_because}); "
               f"searched as plain words: {printable(fts.expression)}", file=sys.stderr)
@@ -233,30 +248,67 @@ def write_jsonl(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     return count
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR,
+# trims them and then may): such text gets a leading ' (OWASP's advice on CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """`value` as a CSV cell: text that a spreadsheet would run as a formula, quoted with a
+    leading '; numbers and everything else as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
     """RFC 4180 CSV (quoted where needed, CRLF line ends), a header row of EXPORT_COLUMNS;
-    None becomes an empty field."""
+    None becomes an empty field, text starting like a formula gets a leading ' (csv_cell)."""
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for count, row in enumerate(rows, 1):
-        writer.writerow([row[name] for name in EXPORT_COLUMNS])
+        writer.writerow([csv_cell(row[name]) for name in EXPORT_COLUMNS])
         if count % FLUSH_EVERY == 0:
             out.flush()
     return count
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise Stopped(signum)
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises Stopped inside (so cleanups such as atomic_output's run); the previous
+    handler is put back after. Only the main thread can set handlers: elsewhere, nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def cmd_export(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
+    to_file = args.output not in (None, "-")
+    if to_file:
+        try:
+            refuse_overwrite(args.output, args.db)
+        except OutputIsDatabase as exc:
+            raise UsageError(f"--output {exc}") from None
     csv_format = args.format == "csv"
     # CSV carries tags as the stored JSON text; JSONL as an array.
     rows = export_rows(db, since=args.since, unique=args.unique, decode_tags=not csv_format)
     write = write_csv if csv_format else write_jsonl
     with closing(rows):  # the read ends here, whatever happens to the output
-        if args.output in (None, "-"):
+        if not to_file:
             with stdout_output() as out:
                 write(rows, out)
             return 0
-        with atomic_output(Path(args.output)) as out:
+        with sigterm_raises(), atomic_output(Path(args.output)) as out:
             count = write(rows, out)
     print(f"scrape export: {count} article(s) to {args.output}", file=sys.stderr)
     return 0
@@ -320,7 +372,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "a word in the title counts most). The query is FTS5 syntax when it "
                     "parses as such: \"a phrase\", OR, NOT, prefix*, title: word, "
                     "NEAR(a b); otherwise each word is searched as a plain term (all of "
-                    "them required). Matched terms are marked «like this».")
+                    "them required). Matched terms are marked «like this». At most "
+                    f"{MAX_TERMS} terms, {MAX_PREFIX_TERMS} of them prefix*, and "
+                    f"{SEARCH_SECONDS:g} s of searching (exit 2 beyond).")
     p.add_argument("query", nargs="+", metavar="QUERY",
                    help="words (all required) or an FTS5 query; quote it for the shell "
                         "when it has quotes, parentheses or *")
@@ -339,7 +393,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Every stored article in id order, streamed (nothing is held in "
                     "memory): id, the record's fields in order, first_seen_at, updated_at. "
                     "JSONL has tags as an array; CSV has them as JSON text and empty fields "
-                    "for nulls.")
+                    "for nulls, and text starting with = + - @ tab or CR gets a leading ' "
+                    "(a spreadsheet would run it as a formula).")
     p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
                    help="jsonl: one JSON object per line (default); csv: a header row, "
                         "then one row per article")
@@ -352,7 +407,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--unique", action="store_true",
                    help="canonical articles only (duplicate_of empty): one per story")
     p.add_argument("--output", "-o", default=None, metavar="FILE",
-                   help="write to FILE (replaced whole, only when the export succeeds) "
+                   help="write to FILE (replaced whole, only when the export succeeds; "
+                        "never the database or its -wal, -shm, -journal, .lock files) "
                         "instead of standard output")
     p.add_argument("--db", default=DEFAULT_DB, help=db_help)
     p.set_defaults(func=lambda args: _run(args, cmd_export))

@@ -4,7 +4,10 @@ command modules it registers)."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from cleaner.dedup import DedupConfig
 from scraper import FetchConfig
@@ -30,33 +33,102 @@ def fetch_config(args: argparse.Namespace) -> FetchConfig:
     return config
 
 
+@dataclass(frozen=True)
+class Bound:
+    """The values a number option may take: finite, from `lo` (excluded when `above`) to
+    `hi`. The same bound checks the command line (`parse`, an argparse type) and the sources
+    file (`problem`), so a file cannot ask for what a run could not do."""
+
+    lo: float
+    hi: float
+    whole: bool = True  # a whole number (int), else any finite number (float)
+    above: bool = False  # lo itself excluded
+    unit: str = ""  # "seconds", "hours": named in the message
+
+    def range(self) -> str:
+        low = f"more than {_number(self.lo)}" if self.above else f"at least {_number(self.lo)}"
+        return f"{low} and at most {_number(self.hi)}"
+
+    def kind(self) -> str:
+        if self.whole:
+            return "a whole number"
+        return f"a number of {self.unit}" if self.unit else "a number"
+
+    def problem(self, value: object) -> str | None:
+        """What is wrong with `value` (a number as TOML or argparse gives it), or None."""
+        allowed = (int,) if self.whole else (int, float)
+        if isinstance(value, bool) or not isinstance(value, allowed):
+            return f"must be {self.kind()} {self.range()}, not {value!r}"
+        number = float(value)  # an int beyond a float's range is inf: refused too
+        if (not math.isfinite(number) or not self.lo <= number <= self.hi
+                or (self.above and number == self.lo)):
+            return f"must be {self.range()}, not {value!r}"
+        return None
+
+    def parse(self, text: str) -> int | float:
+        """The argparse type: `text` as a number within the bound."""
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        try:
+            value: int | float = int(text) if self.whole else float(text)
+        except ValueError:  # also a whole number of more than 4300 digits
+            raise argparse.ArgumentTypeError(f"must be {self.kind()}, not {shown!r}") from None
+        if self.problem(value) is not None:
+            raise argparse.ArgumentTypeError(f"must be {self.range()}, not {shown}")
+        return value
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+DAY = 86400.0
+# The one table of bounds: every option and sources-file field that takes a number. Beyond
+# these a run would start that many processes or tasks, never time out, or crash (an
+# OverflowError in islice or a timer) instead of doing what was asked.
+BOUNDS: dict[str, Bound] = {
+    "workers": Bound(0, 256),  # cleaning processes
+    "concurrency": Bound(1, 1024),  # requests in flight, all hosts together
+    "per_host": Bound(1, 64),
+    "retries": Bound(1, 20),  # attempts per page
+    "timeout": Bound(0, DAY, whole=False, above=True, unit="seconds"),
+    "delay": Bound(0, DAY, whole=False, unit="seconds"),
+    "scheduler_timeout": Bound(0, DAY, whole=False, above=True, unit="seconds"),
+    "chunk": Bound(1, 10_000),  # tasks per cluster chunk
+    "max_age_hours": Bound(0, 100 * 8766, whole=False, unit="hours"),  # 100 years
+    "max_pages": Bound(1, 10**9),  # per source and run
+    "count": Bound(1, 10_000),  # positive_int: search --limit, dups --min-size
+}
+
+
+def bounded(name: str) -> Callable[[str], int | float]:
+    """The argparse type of an option bounded by BOUNDS[name]."""
+    parse = BOUNDS[name].parse
+
+    def option_type(text: str) -> int | float:
+        return parse(text)
+
+    option_type.__name__ = name  # argparse names it in "invalid <name> value"
+    return option_type
+
+
 def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
-
-
-def seconds(text: str) -> float:
-    value = float(text)
-    if not value >= 0:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {text}")
-    return value
+    """A count from 1 to 10000 (BOUNDS["count"])."""
+    return int(BOUNDS["count"].parse(text))
 
 
 def add_fetch_options(p: argparse.ArgumentParser) -> None:
     defaults = FetchConfig()
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    p.add_argument("--timeout", type=bounded("timeout"), default=None, metavar="SECONDS",
                    help=f"give up on one attempt at a page after this long "
                         f"(default: {defaults.total_timeout:g})")
-    p.add_argument("--delay", type=seconds, default=None, metavar="SECONDS",
+    p.add_argument("--delay", type=bounded("delay"), default=None, metavar="SECONDS",
                    help=f"seconds between two requests to one host; a robots.txt "
                         f"Crawl-delay may ask for more (default: {defaults.delay:g})")
-    p.add_argument("--concurrency", type=positive_int, default=None, metavar="N",
+    p.add_argument("--concurrency", type=bounded("concurrency"), default=None, metavar="N",
                    help=f"requests at once, all hosts together (default: {defaults.concurrency})")
-    p.add_argument("--per-host", type=positive_int, default=None, metavar="N",
+    p.add_argument("--per-host", type=bounded("per_host"), default=None, metavar="N",
                    help=f"requests at once to one host (default: {defaults.per_host})")
-    p.add_argument("--retries", type=positive_int, default=None, metavar="N",
+    p.add_argument("--retries", type=bounded("retries"), default=None, metavar="N",
                    help=f"attempts per page on connection errors, timeouts, 429 and 5xx "
                         f"(default: {defaults.max_attempts}; 1: no retry)")
     p.add_argument("--user-agent", default=None, metavar="STR",
@@ -98,15 +170,8 @@ def dedup_config(args: argparse.Namespace) -> DedupConfig:
 SCHEDULER_ENV = "SCRAPE_SCHEDULER"
 
 
-def workers(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
-
-
 def add_executor_options(p: argparse.ArgumentParser, cluster: bool = True) -> None:
-    p.add_argument("--workers", type=workers, default=None, metavar="N",
+    p.add_argument("--workers", type=bounded("workers"), default=None, metavar="N",
                    help=f"processes that clean pages, beside the one that fetches and writes "
                         f"(default: one per CPU, here {cpus()}; 0: clean in that one)")
     if cluster:
@@ -117,10 +182,11 @@ def add_executor_options(p: argparse.ArgumentParser, cluster: bool = True) -> No
                        help="run fetching and cleaning on a Dask cluster, e.g. "
                             f"tcp://10.0.0.5:8786 (default: ${SCHEDULER_ENV} if set); this "
                             "process still writes the database")
-        p.add_argument("--chunk", type=positive_int, default=CHUNK, metavar="N",
+        p.add_argument("--chunk", type=bounded("chunk"), default=CHUNK, metavar="N",
                        help="with --scheduler: tasks of one host sent to a worker at a time "
                             f"(default: {CHUNK})")
-        p.add_argument("--scheduler-timeout", type=seconds, default=TIMEOUT, metavar="SECONDS",
+        p.add_argument("--scheduler-timeout", type=bounded("scheduler_timeout"),
+                       default=TIMEOUT, metavar="SECONDS",
                        help="with --scheduler: give up reaching the scheduler after this long "
                             f"(default: {TIMEOUT:g})")
 

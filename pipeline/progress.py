@@ -1,7 +1,9 @@
 """What `scrape ingest` and `scrape batch` print while they run, and at the end.
 
-- One line per input on stdout (`describe`), as inputs complete: outcome, HTTP status,
-  title, words, repeats removed, URL (`scrape batch` adds the source's name). These lines
+- One line per input on stdout (`describe`), as inputs are committed to the database (a
+  line never says "new" for a row a failed commit lost: that batch's lines say
+  "store.error"): outcome, HTTP status, title, words, repeats removed, URL (`scrape batch`
+  adds the source's name). These lines
   never hold a control character (no ANSI escape, no carriage return: a page's title or
   a server's error text cannot move a terminal's cursor or hide part of a cron mail).
 - `--log-json`: one JSON object per line instead, per input ("event": "input") and a final
@@ -45,7 +47,7 @@ def describe(result: Result, source: bool = False) -> str:
     page = result.page
     status = str(page.status) if page.status is not None else "-"
     head = f"{result.outcome:<16} {status:>3}  " + (f"{page.source}  " if source else "")
-    if result.article is None:
+    if result.article is None or result.outcome == "store.error":  # (the error says why)
         what = "read for its links" if result.outcome == "source.read" else "no article"
         return printable(f"{head}{result.error or what}  {page.url}")
     a = result.article

@@ -15,24 +15,28 @@ import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cleaner import Cleaner
 from cleaner.dedup import DedupConfig, LSHIndex
+from scraper import detect_encoding
 from store import Store, open_db
+from store.lock import LockHeld, RunLock, lock_path
 from store.pages import unpack
-from store.lock import LockHeld, RunLock
 from store.runs import finish_run, mark_interrupted, start_run
 
-from .batch import EXIT_LOCKED
+from .batch import EXIT_DATABASE, EXIT_LOCKED
+from .charsets import text_codec
+from .cli_store import guarded, no_database
 from .executors import CleanSteps, Executor, InProcess
 from .options import DEFAULT_DB, add_executor_options, executor_for
 from .progress import printable
 from .records import Page, Result
 
 # What a re-cleaned page can come to, in the order the summary prints them.
-OUTCOMES = ("updated", "unchanged", "new", "duplicate", "lost", "failed")
+OUTCOMES = ("updated", "unchanged", "new", "duplicate", "lost", "failed", "store.error")
 
 
 @dataclass
@@ -65,10 +69,13 @@ def stored_pages(db_path: str | Path, since: str | None = None) -> Iterator[Page
             params.append(since)
         for (url, final_url, status, content_type, encoding, headers, body, size, fetched_at,
              origin_url, source) in conn.execute(sql + " ORDER BY p.fetch_id", params):
-            yield Page(url=url, final_url=final_url, status=status, content_type=content_type,
-                       encoding=encoding, headers=json.loads(headers or "{}"),
-                       body=unpack(body), bytes=size, fetched_at=fetched_at,
-                       origin_url=origin_url, source=source or "cli")
+            page = Page(url=url, final_url=final_url, status=status, content_type=content_type,
+                        encoding=encoding, headers=json.loads(headers or "{}"),
+                        body=unpack(body), bytes=size, fetched_at=fetched_at,
+                        origin_url=origin_url, source=source or "cli")
+            if text_codec(page.encoding) is None:  # stored before only WHATWG charsets counted
+                page.encoding = detect_encoding(page.body, page.headers.get("content-type"))
+            yield page
     finally:
         conn.close()
 
@@ -86,14 +93,18 @@ def reclean(db_path: str | Path, since: str | None = None, cleaner: Cleaner | No
     steps = CleanSteps(clean=cleaner.config, dedup=config, pack=False,
                        release_body=not isinstance(executor, InProcess))
     with Store(db_path, index=LSHIndex(config)) as store:
-        for result in executor.map(steps, stored_pages(db_path, since)):
-            if result.article is None:  # the stored article (if any) stays as it was
-                known = store.db.execute(
-                    "SELECT 1 FROM fetches WHERE url = ? AND article_id IS NOT NULL LIMIT 1",
-                    [result.page.url]).fetchone()
-                result.outcome = "lost" if known is not None else "failed"
-            else:
-                store.rewrite(result)
+
+        def judged(results: Iterator[Result]) -> Iterator[Result]:
+            for result in results:
+                if result.article is None:  # the stored article (if any) stays as it was
+                    known = store.db.execute(
+                        "SELECT 1 FROM fetches WHERE url = ? AND article_id IS NOT NULL "
+                        "LIMIT 1", [result.page.url]).fetchone()
+                    result.outcome = "lost" if known is not None else "failed"
+                yield result
+
+        # Counted and shown once committed (a failed commit: "store.error", then the error).
+        for result in store.rewrites(judged(executor.map(steps, stored_pages(db_path, since)))):
             summary.counts[result.outcome] += 1
             if on_result is not None:
                 on_result(result)
@@ -101,9 +112,9 @@ def reclean(db_path: str | Path, since: str | None = None, cleaner: Cleaner | No
 
 
 def cmd_reclean(args: argparse.Namespace) -> int:
-    """Exit 0 when done, 1 without a database, 3 when a run holds the lock (it writes too)."""
-    if not Path(args.db).exists():
-        print(f"scrape reclean: no database at {args.db}", file=sys.stderr)
+    """Exit 0 when done, 1 without a database, 3 when a run holds the lock (it writes too),
+    4 when the database cannot be used (corrupt, read-only: cli_store.guarded)."""
+    if no_database("reclean", args.db):
         return 1
 
     def show(result: Result) -> None:
@@ -115,20 +126,30 @@ def cmd_reclean(args: argparse.Namespace) -> int:
     except LockHeld as exc:
         print(printable(f"scrape reclean: {exc}; not started"), file=sys.stderr)
         return EXIT_LOCKED
+    except OSError as exc:  # a read-only folder
+        print(printable(f"scrape reclean: cannot create the lock file {lock_path(args.db)}: "
+                        f"{exc}"), file=sys.stderr)
+        return EXIT_DATABASE
     try:
-        db = open_db(args.db)
+        return guarded("reclean", args.db, lambda: _recorded(args, show))
+    finally:
+        lock.release()
+
+
+def _recorded(args: argparse.Namespace, show: Callable[[Result], None]) -> int:
+    """The reclean run, recorded in `runs`; database errors propagate (to guarded)."""
+    with closing(open_db(args.db)) as db:
         mark_interrupted(db)
         run_id = start_run(db, "reclean", {"since": args.since, "db": str(args.db)})
-        status, summary = "failed", RecleanSummary()
+        summary = RecleanSummary()
         try:
             summary = reclean(args.db, since=args.since, on_result=show,
                               executor=executor_for(args))
-            status = "completed"
-        finally:
-            finish_run(db, run_id, status, summary.counts)
-            db.close()
-    finally:
-        lock.release()
+        except BaseException:
+            with suppress(sqlite3.Error):  # the database may be what failed: its error counts
+                finish_run(db, run_id, "failed", summary.counts)
+            raise
+        finish_run(db, run_id, "completed", summary.counts)
     print(summary.line())
     return 0
 

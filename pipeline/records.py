@@ -25,6 +25,10 @@ class FetchTask:
     # If-Modified-Since, so an unchanged page comes back as a 304 and costs no cleaning.
     etag: str | None = None
     last_modified: str | None = None
+    # Why this input is not to be read at all (a list's line naming a local file, an
+    # overlong line, binary data): the fetcher records it as an "input.refused" failure
+    # without any I/O.
+    refused: str | None = None
 
 
 @dataclass

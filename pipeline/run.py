@@ -19,6 +19,7 @@ from scraper import Fetcher
 from scraper.sources import FetchBytes, discover
 from store import History, Store
 
+from .charsets import decode_text
 from .executors import CleanSteps, Executor, FetchingExecutor, InProcess
 from .records import FetchTask, Page, Result
 from .urls import canonicalize, is_local, is_site_root, same_site
@@ -90,7 +91,8 @@ def revalidate(tasks: Iterable[FetchTask], history: History, max_age_hours: floa
     (its error names the `rule` that set the age)."""
     now = datetime.now(UTC)
     for task in tasks:
-        last = None if is_local(task.url) else history.last_good_fetch(task.url)
+        local = is_local(task.url) or task.refused is not None  # (a refused one is not read)
+        last = None if local else history.last_good_fetch(task.url)
         if last is None:
             yield task
         elif max_age_hours is not None and last.age_hours(now) < max_age_hours:
@@ -122,13 +124,16 @@ def document_reader(fetcher: Fetcher, side: deque[Result],
 
 
 def discovered(targets: Iterable[str], fetcher: Fetcher, side: deque[Result],
-               url_files: Iterable[str] = (), source: str | None = None) -> Iterator[FetchTask]:
+               url_files: Iterable[str] = (), source: str | None = None,
+               allow_local_files: bool = False) -> Iterator[FetchTask]:
     """Tasks for the targets, sitemaps and feeds expanded into their pages (each URL once).
 
     Every sitemap or feed read is an attempt like any other: its Page goes into `side`, for
-    the run to record as a `fetches` row (outcome "source.read" or why it failed).
+    the run to record as a `fetches` row (outcome "source.read" or why it failed). Local
+    files named by the lines of lists are refused tasks unless `allow_local_files`.
     """
-    return discover(targets, document_reader(fetcher, side, source), url_files=url_files)
+    return discover(targets, document_reader(fetcher, side, source), url_files=url_files,
+                    allow_local_files=allow_local_files)
 
 
 def alias_of(page: Page, store: Store) -> tuple[int, str] | None:
@@ -141,7 +146,7 @@ def alias_of(page: Page, store: Store) -> tuple[int, str] | None:
     own = page.origin_url or page.final_url or page.url
     if not own.startswith(("http://", "https://")):
         return None
-    head = page.body[:HEAD_BYTES].decode(page.encoding or "utf-8", errors="replace")
+    head = decode_text(page.body[:HEAD_BYTES], page.encoding)
     return stored_alias(own, canonical_link(head, base_url=own), store)
 
 
@@ -183,6 +188,16 @@ def marked_aliases(results: Iterable[Result], store: Store) -> Iterator[Result]:
                          error=f"canonical link names the stored article {known[1]}")
 
 
+def with_side(results: Iterable[Result], side: deque[Result]) -> Iterator[Result]:
+    """`results`, each after the side Results queued while it was being made."""
+    for result in results:
+        while side:
+            yield side.popleft()
+        yield result
+    while side:
+        yield side.popleft()
+
+
 def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cleaner: Cleaner,
            on_result: Callable[[Result], None] | None = None,
            max_age_hours: float | None = None,
@@ -206,6 +221,9 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
     are stored as duplicates of their story's canonical article.
     `side` takes Results made while the tasks are read (sitemaps and feeds read, pages
     skipped): they are recorded as they come.
+    `on_result` and the summary see each result once the transaction holding it has
+    committed (store/writer.py); when a commit fails, the results of that batch come as
+    "store.error" and the database error is raised.
     `executor` runs the cleaning (pipeline/executors.py; default: in this process); the
     Results it streams back are written here, by this process only.
     `pages`: Pages already in hand (a web archive: scraper/warc.py) to clean and store
@@ -245,12 +263,9 @@ def ingest(tasks: Iterable[FetchTask], db_path: str | Path, fetcher: Fetcher, cl
                     results = executor.map(steps, skip_aliases(fetched, store, skipped))
                 else:  # parsing each head here would load the one process all pages pass
                     results = marked_aliases(executor.map(steps, fetched), store)
-            for result in store(results):
-                while skipped:
-                    record(store.write(skipped.popleft()))
+            # Reported (printed, counted) once committed: a line saying "new" is a stored row.
+            for result in store(with_side(results, skipped)):
                 record(result)
-            while skipped:
-                record(store.write(skipped.popleft()))
         finally:
             history.close()
     return summary

@@ -5,8 +5,9 @@ raises because of a bad URL, an unreachable host, an error status, a slow or ove
 response, or a missing local file. Every input yields exactly one Page; a failed one has
 `error` set to a human-readable sentence ("HTTP 404 Not Found") and `outcome` to a short
 key ("fetch.http_404", "fetch.timeout", "fetch.connect_error", "fetch.content_type",
-"fetch.too_large", "fetch.too_many_redirects", "fetch.bad_url", "fetch.not_found", "fetch.binary",
-"fetch.robots", "fetch.private_address", "fetch.error"); a good one has outcome "fetched",
+"fetch.too_large", "fetch.too_many_redirects", "fetch.bad_url", "fetch.bad_encoding",
+"fetch.not_found", "fetch.binary", "fetch.robots", "fetch.private_address", "fetch.error",
+"input.refused" for a task refused where its input was read); a good one has outcome "fetched",
 the body as bytes and the `encoding` to decode it with. The URL helpers (`canonicalize`,
 `same_site`) never raise either.
 

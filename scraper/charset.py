@@ -8,6 +8,8 @@ from email.message import Message
 
 from charset_normalizer import from_bytes
 
+from pipeline.charsets import text_codec
+
 _META_SCAN_BYTES = 4096
 # Matches both <meta charset="x"> and <meta http-equiv="Content-Type" content="...; charset=x">.
 _META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -18,21 +20,19 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Browsers (WHATWG Encoding Standard) decode these labels as windows-1252, and servers that
-# say latin-1 usually send cp1252 quotes and dashes; Python would keep them as C1 controls.
-_WHATWG_ALIASES = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
 
 
 def detect_encoding(body: bytes, content_type_header: str | None) -> str:
     """A Python codec name for `body`; `body.decode(name, errors="replace")` always works.
 
     Order: the charset of the Content-Type header, a <meta> charset in the first 4 KB,
-    a byte-order mark, charset-normalizer's guess, and finally utf-8. A declared UTF-8
+    a byte-order mark, charset-normalizer's guess, and finally utf-8. Only WHATWG text
+    encodings count (pipeline/charsets.py): "charset=zlib" or "utf-7" is no charset at all. A declared UTF-8
     that the body plainly is not (more invalid sequences than valid multi-byte ones: a
     cp1252 page served as utf-8) is passed over; a UTF-8 page with a few stray bytes keeps
     UTF-8, and decoding replaces the strays.
     """
-    header, meta = _codec(_header_charset(content_type_header)), _meta_charset(body)
+    header, meta = text_codec(_header_charset(content_type_header)), _meta_charset(body)
     declared = [c for c in (header, meta) if c]
     if "utf-8" in declared and _not_utf8(body):
         declared = [c for c in declared if c != "utf-8"]
@@ -42,17 +42,6 @@ def detect_encoding(body: bytes, content_type_header: str | None) -> str:
     if chosen == "utf-8" and body.startswith(codecs.BOM_UTF8):
         chosen = "utf-8-sig"
     return chosen
-
-
-def _codec(label: str | None) -> str | None:
-    """The Python codec for an encoding label, or None if Python does not know it."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
-    except (LookupError, ValueError):
-        return None
-    return _WHATWG_ALIASES.get(name, name)
 
 
 def _header_charset(content_type_header: str | None) -> str | None:
@@ -76,7 +65,7 @@ def _meta_charset(body: bytes) -> str | None:
     match = _META_CHARSET.search(body[:_META_SCAN_BYTES])
     if match is None:
         return None
-    codec = _codec(match.group(1).decode("ascii"))
+    codec = text_codec(match.group(1).decode("ascii"))
     # A <meta> we could read as ASCII cannot be UTF-16/32; the HTML spec says use UTF-8.
     if codec and codec.startswith(("utf-16", "utf-32")):
         return "utf-8"
@@ -117,5 +106,8 @@ def _guess(body: bytes) -> str | None:
         pass
     else:
         return "utf-8"
-    best = from_bytes(body).best()
-    return _codec(best.encoding) if best is not None else None
+    for match in from_bytes(body):  # best first; a guess that is no WHATWG encoding is skipped
+        codec = text_codec(match.encoding)
+        if codec is not None:
+            return codec
+    return None

@@ -1,10 +1,18 @@
-"""What a body is: media types, HTML sniffing, and size-bounded gzip/deflate decoding."""
+"""What a body is: media types, HTML sniffing, and size-bounded decoding of content
+encodings (gzip, deflate, zstd, up to two stacked)."""
 
 from __future__ import annotations
 
 import re
+import sys
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:  # the same module, backported
+    from backports import zstd
 
 ACCEPTED_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 HTML = "text/html"
@@ -101,11 +109,18 @@ class Inflater:
         self._raw_fallback = raw_fallback
         self._leftover = b""  # bytes after a finished member: another member, or trailing junk
         self._first = True
+        self._fed = False
         self.finished = False
+
+    @property
+    def complete(self) -> bool:
+        """False while a stream that began has not ended (the data so far is cut short)."""
+        return self.finished or not self._fed or self._decoder.eof
 
     def feed(self, chunk: bytes) -> Iterator[bytes]:
         if self.finished:
             return
+        self._fed = self._fed or bool(chunk)
         if self._decoder.eof:
             self._leftover += chunk
             if len(self._leftover) < len(GZIP_MAGIC):
@@ -160,3 +175,167 @@ def collect(chunks: Iterable[bytes], max_bytes: int) -> tuple[bytes | None, int]
             return None, received
         parts.append(chunk)
     return b"".join(parts), received
+
+
+# -- Content-Encoding ----------------------------------------------------------------------
+
+# A chain longer than this is refused: nobody compresses twice but to build a bomb.
+MAX_CODINGS = 2
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+# RFC 9659: a zstd content coding uses a window of at most 8 MB; 2**24 also covers a
+# single-segment frame of a page at the default size cap. A bigger window is refused.
+_ZSTD_WINDOW_LOG_MAX = 24
+_UNDECODABLE = {
+    "br": "brotli cannot be decoded in bounded steps here",
+    "compress": "LZW is not supported",
+}
+
+
+class BadEncoding(Exception):
+    """A Content-Encoding we do not decode (unknown, br, more than MAX_CODINGS stacked), or
+    data that does not decode as its coding says. The message is one line for people."""
+
+
+class LayerTooLarge(Exception):
+    """One layer of a stacked encoding decodes to more than the limit."""
+
+
+class _Step(Protocol):
+    finished: bool
+
+    @property
+    def complete(self) -> bool: ...
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]: ...
+
+
+def content_codings(header: str | None) -> list[str]:
+    """The codings of a Content-Encoding header, in the order they were applied:
+    lower-cased, `identity` and empty items dropped ("gzip, , Identity" -> ["gzip"]).
+
+    Raises BadEncoding for a coding we do not decode or more than MAX_CODINGS of them.
+    """
+    codings = [c.strip().lower() for c in (header or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if len(codings) > MAX_CODINGS:
+        raise BadEncoding(f"refused: {len(codings)} stacked content encodings ({header}); "
+                          f"at most {MAX_CODINGS} are decoded")
+    for coding in codings:
+        if coding not in _STEPS:
+            why = _UNDECODABLE.get(coding, "not a coding we decode")
+            raise BadEncoding(f"unsupported content encoding {coding!r} ({why})")
+    return codings
+
+
+class ContentDecoder:
+    """Undoes a Content-Encoding chain one received chunk at a time, in bounded steps.
+
+    `feed(chunk)` yields the decoded body at most 64 KiB at a time: stop iterating (and
+    feeding) once you have enough, and nothing more is decoded. Each layer's total output
+    is capped at `limit` (LayerTooLarge past it), so a bomb at an inner layer stops after
+    one step as well. Corrupt data raises BadEncoding; so does the constructor for a
+    chain `content_codings` refuses. `finished` turns True once the data ended (only
+    trailing junk may follow): stop reading then.
+    """
+
+    def __init__(self, header: str | None, limit: int) -> None:
+        # Undone in reverse: the last coding listed was applied last.
+        self._codings = content_codings(header)[::-1]
+        self._steps: list[_Step] = [_STEPS[c]() for c in self._codings]
+        self._out = [0] * len(self._steps)
+        self._limit = limit
+
+    @property
+    def finished(self) -> bool:
+        return any(step.finished for step in self._steps)
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        if not self._steps:
+            yield chunk
+            return
+        yield from self._through(0, chunk)
+
+    def end(self) -> None:
+        """Call when the data ran out: raises BadEncoding if a layer was cut short."""
+        if self.finished:
+            return
+        for coding, step in zip(self._codings, self._steps, strict=True):
+            if not step.complete:
+                raise BadEncoding(f"the {coding} content encoding is cut short (truncated "
+                                  f"or corrupt data)")
+
+    def decode(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """`feed` over every chunk of a synchronous source, until the data ends; `end`
+        is checked when it runs out."""
+        for chunk in chunks:
+            yield from self.feed(chunk)
+            if self.finished:
+                return
+        self.end()
+
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        step = self._steps[index]
+        try:
+            for part in step.feed(data):
+                self._out[index] += len(part)
+                if index + 1 == len(self._steps):
+                    yield part
+                    continue
+                if self._out[index] > self._limit:
+                    raise LayerTooLarge(f"the {self._codings[index]} layer decodes to more "
+                                        f"than {self._limit} bytes")
+                yield from self._through(index + 1, part)
+                if self.finished:
+                    return
+        except (zlib.error, zstd.ZstdError, EOFError) as exc:
+            raise BadEncoding(f"could not decode the {self._codings[index]} content "
+                              f"encoding: {exc}") from None
+
+
+class _Unzstd:
+    """zstd frames (several in a row are all decoded), like Inflater: bounded steps,
+    `finished` once the data ended and only trailing junk may follow."""
+
+    def __init__(self) -> None:
+        self._decoder: zstd.ZstdDecompressor | None = self._new()
+        self._leftover = b""  # bytes after a finished frame: another frame, or junk
+        self._fed = False
+        self.finished = False
+
+    @property
+    def complete(self) -> bool:
+        return self.finished or not self._fed or self._decoder is None
+
+    @staticmethod
+    def _new() -> zstd.ZstdDecompressor:
+        window = {zstd.DecompressionParameter.window_log_max: _ZSTD_WINDOW_LOG_MAX}
+        return zstd.ZstdDecompressor(options=window)
+
+    def feed(self, chunk: bytes) -> Iterator[bytes]:
+        self._fed = self._fed or bool(chunk)
+        pending = chunk
+        while not self.finished:
+            if self._decoder is None:  # between frames
+                self._leftover += pending
+                if len(self._leftover) < len(_ZSTD_MAGIC):
+                    return  # the next chunk tells whether another frame follows
+                if not self._leftover.startswith(_ZSTD_MAGIC):
+                    self.finished = True
+                    return
+                self._decoder, pending, self._leftover = self._new(), self._leftover, b""
+            out = self._decoder.decompress(pending, _INFLATE_STEP)
+            pending = b""
+            if out:
+                yield out
+            if self._decoder.eof:
+                pending, self._decoder = self._decoder.unused_data, None
+            elif self._decoder.needs_input:
+                return
+
+
+_STEPS: dict[str, Callable[[], _Step]] = {
+    "gzip": Inflater,
+    "x-gzip": Inflater,
+    "deflate": lambda: Inflater(raw_fallback=True),  # some servers omit the zlib header
+    "zstd": _Unzstd,
+}

@@ -18,7 +18,6 @@ import logging
 import queue
 import threading
 import time
-import zlib
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
@@ -38,11 +37,14 @@ import httpx
 from pipeline.records import FetchTask, Page
 from pipeline.urls import WEB_SCHEMES, is_local
 
+from .addresses import check_host
 from .charset import detect_encoding
 from .content import (
     ACCEPTED_TYPES,
     HTML,
-    Inflater,
+    BadEncoding,
+    ContentDecoder,
+    LayerTooLarge,
     looks_binary,
     looks_like_html,
     media_type,
@@ -56,8 +58,9 @@ from .transports import ThreadedTransport, network_transport
 log = logging.getLogger(__name__)
 
 _ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
-# Only encodings `Inflater` decodes in bounded steps; httpx's decoders inflate a whole
-# network read at once, which lets a gzip bomb balloon before the size check sees it.
+# Encodings scraper/content.py decodes in bounded steps (it also takes zstd, but refuses
+# br); httpx's decoders inflate a whole network read at once, which lets a gzip bomb
+# balloon before the size check sees it.
 _ACCEPT_ENCODING = "gzip, deflate"
 # httpx timeout -> (key in httpx's timeout dict, what we were doing)
 _TIMEOUT_PHASES: dict[type[httpx.TimeoutException], tuple[str, str]] = {
@@ -113,8 +116,10 @@ class AsyncFetcher:
     """Fetches many pages at once, politely. Use as an async context manager.
 
     `transport` replaces the network transport (an httpx.AsyncBaseTransport; tests pass an
-    httpx.MockTransport with an async handler). An injected transport decides where requests
-    go, so the private-address guard, which lives in the default transport, does not apply.
+    httpx.MockTransport with an async handler). IP-literal hosts ("10.0.0.1", "127.1",
+    "[fec0::1]") are refused by the fetcher itself at every hop, whatever the transport;
+    DNS names are checked where the network transport resolves them, so with an injected
+    transport, which decides where requests go, only the IP-literal check applies.
     Use one AsyncFetcher on one event loop.
     """
 
@@ -126,6 +131,7 @@ class AsyncFetcher:
         self._client = _Client(
             transport=transport if transport is not None else network_transport(self.config),
             follow_redirects=False,  # followed by hand: robots, deadline and turns at every hop
+            event_hooks={"response": [_refuse_odd_redirect]},
             headers={
                 "User-Agent": self.config.user_agent,
                 "Accept": _ACCEPT,
@@ -211,6 +217,8 @@ class AsyncFetcher:
         )
         attempt = _Attempt(page, validators=_validators(task))
         try:
+            if task.refused is not None:  # decided where the input was read: no I/O at all
+                raise FetchFailure("input.refused", task.refused)
             target = task.url.strip()
             if not target:
                 raise FetchFailure("fetch.bad_url", "empty URL")
@@ -291,6 +299,9 @@ class AsyncFetcher:
             page.bytes = 0
             try:
                 while True:
+                    # An IP-literal host, checked here whatever the transport (a DNS name is
+                    # checked where the network transport resolves it).
+                    check_host(request.url.host, cfg.allow_private)
                     if obey_robots:  # reading robots.txt is not the page's time
                         asked = loop.time()
                         verdict = await self._robots.verdict(origin_of(request.url))
@@ -305,10 +316,6 @@ class AsyncFetcher:
                             "fetch.too_many_redirects",
                             f"more than {max_redirects} redirects"
                             f" (the last one pointed to {next_request.url})",
-                        )
-                    if next_request.url.scheme not in WEB_SCHEMES:
-                        raise FetchFailure(
-                            "fetch.bad_url", f"redirected to an unsupported URL: {next_request.url}"
                         )
                     request = next_request
             except FetchFailure as failure:
@@ -364,12 +371,12 @@ class AsyncFetcher:
                         response = await self._client.send(request, stream=True)
                     except httpx.HTTPError as exc:
                         raise self._failure(exc, request) from None
+                    except _BadRedirect as bad:
+                        _seen(page, bad.response)
+                        raise
                     try:
                         phase = "reading the response"
-                        page.final_url = str(response.url)
-                        page.status = response.status_code
-                        page.content_type = media_type(response.headers.get("content-type"))
-                        page.headers = dict(response.headers)  # repeated ones joined by ", "
+                        _seen(page, response)
                         if response.next_request is not None:
                             return response.next_request
                         page.etag = response.headers.get("etag")
@@ -440,37 +447,37 @@ class AsyncFetcher:
 
         Past the limit the body is None, or with `truncate` its first `limit` bytes.
         """
-        coding = response.headers.get("content-encoding", "").strip().lower()
-        inflater = None
-        if response.is_stream_consumed:  # read already, e.g. a MockTransport response of bytes
-            chunks: AsyncIterator[bytes] = _aiter([response.content])
-        elif coding in ("gzip", "x-gzip", "deflate"):
-            inflater = Inflater(raw_fallback=coding == "deflate")
-            chunks = response.aiter_raw()
-        elif coding in ("", "identity"):
-            chunks = response.aiter_raw()
-        else:  # a server ignoring Accept-Encoding: let httpx decode what it can
-            chunks = response.aiter_bytes()
+        consumed = response.is_stream_consumed  # a MockTransport response of bytes: httpx
+        # decoded it when the transport built it
+        try:
+            decoder = ContentDecoder(
+                None if consumed else response.headers.get("content-encoding"), limit)
+        except BadEncoding as exc:
+            raise FetchFailure("fetch.bad_encoding", str(exc)) from None
+        chunks = _aiter([response.content]) if consumed else response.aiter_raw()
         parts: list[bytes] = []
         received = 0
         try:
             async for chunk in chunks:
-                for part in inflater.feed(chunk) if inflater is not None else (chunk,):
+                for part in decoder.feed(chunk):
                     received += len(part)
-                    if received > limit:  # stop right here: nothing more read or inflated
+                    if received > limit:  # stop right here: nothing more read or decoded
                         if not truncate:
                             return None, received
                         parts.append(part[: len(part) - (received - limit)])
                         return b"".join(parts), received
                     parts.append(part)
-                if inflater is not None and inflater.finished:
+                if decoder.finished:
                     break
                 budget.remaining("reading the response")
+            else:
+                decoder.end()
         except httpx.HTTPError as exc:
             raise self._failure(exc, response.request) from None
-        except zlib.error as exc:
-            message = f"could not decode the {coding} response body: {exc}"
-            raise FetchFailure("fetch.error", message) from None
+        except BadEncoding as exc:
+            raise FetchFailure("fetch.bad_encoding", str(exc)) from None
+        except LayerTooLarge:  # an inner layer past the limit: the body would be too
+            return (b"".join(parts) if truncate else None), limit + 1
         return b"".join(parts), received
 
     # -- robots.txt ----------------------------------------------------------------------
@@ -717,6 +724,38 @@ def _validators(task: FetchTask) -> dict[str, str]:
     if task.last_modified:
         headers["If-Modified-Since"] = task.last_modified
     return headers
+
+
+class _BadRedirect(FetchFailure):
+    """A redirect to something that is no http(s) URL, with the response that said so."""
+
+    def __init__(self, response: httpx.Response, message: str) -> None:
+        super().__init__("fetch.bad_url", message)
+        self.response = response
+
+
+async def _refuse_odd_redirect(response: httpx.Response) -> None:
+    """The client's response hook: a redirect to data:, javascript:, file:, ftp:, ... or to
+    no URL at all is a bad URL. (httpx would raise InvalidURL building the next request,
+    or make file:///x into file://host/x.)"""
+    if not response.has_redirect_location:
+        return
+    location = response.headers["location"]
+    shown = location if len(location) <= 200 else location[:199] + "…"
+    try:
+        scheme = httpx.URL(location).scheme
+    except httpx.InvalidURL as exc:
+        raise _BadRedirect(response, f"redirected to an invalid URL {shown!r}: {exc}") from None
+    if scheme and scheme not in WEB_SCHEMES:
+        raise _BadRedirect(response, f"redirected to an unsupported URL: {shown}")
+
+
+def _seen(page: Page, response: httpx.Response) -> None:
+    """What a page records of the last response it got."""
+    page.final_url = str(response.url)
+    page.status = response.status_code
+    page.content_type = media_type(response.headers.get("content-type"))
+    page.headers = dict(response.headers)  # repeated ones joined by ", "
 
 
 def check_status(response: httpx.Response) -> None:

@@ -31,7 +31,6 @@ with `recover=True` as a last resort still reads truncated or sloppy documents.
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import os
@@ -48,11 +47,15 @@ from lxml import etree
 from pipeline.records import FetchTask
 from pipeline.urls import canonicalize, is_local, same_site, to_path
 
+from .url_lists import MAX_URL_LINE, UrlLine, read_url_file
+
 LOGGER = logging.getLogger(__name__)
 
 __all__ = [
     "MAX_SITEMAP_BYTES",
+    "MAX_URL_LINE",
     "SitemapContent",
+    "UrlLine",
     "discover",
     "kind_of",
     "parse_feed",
@@ -68,7 +71,6 @@ _WEB_SCHEMES = frozenset({"http", "https"})
 # A plain .txt file is a page (a text dump) to clean; a list of URLs is named .urls, or given
 # with the CLI's --urls option.
 URL_LIST_SUFFIXES = (".urls", ".urls.gz")
-
 _SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
 _FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
 _FEED_TYPES = frozenset({
@@ -110,23 +112,6 @@ class SitemapContent:
 
 # ---------------------------------------------------------------------------------------------
 # URL files
-
-
-def read_url_file(path: str | os.PathLike[str]) -> Iterator[str]:
-    """The URLs of a text file, one per line, lazily; gzip is read transparently.
-
-    Blank lines and lines starting with "#" are skipped, surrounding whitespace stripped.
-    Raises OSError (or gzip.BadGzipFile, an OSError) when the file cannot be read.
-    """
-    with open(path, "rb") as raw:
-        gzipped = raw.read(2) == GZIP_MAGIC  # sniff rather than trust the ".gz" suffix
-    opener = gzip.open if gzipped else open
-    # utf-8-sig: files saved by Windows editors start with a BOM.
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
-        for line in fh:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                yield line
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,11 +501,14 @@ FetchBytes = Callable[[str], tuple[bytes, str | None, str]]
 class _Discovery:
     """State of one `discover` call: what was fetched, and the sitemap budget."""
 
-    def __init__(self, fetch_bytes: FetchBytes, max_sitemaps: int) -> None:
+    def __init__(self, fetch_bytes: FetchBytes, max_sitemaps: int,
+                 allow_local_files: bool = False) -> None:
         self.fetch_bytes = fetch_bytes
         self.max_sitemaps = max_sitemaps
+        self.allow_local_files = allow_local_files
         self.sitemaps_fetched = 0
         self.scheduled: set[str] = set()  # canonical URLs fetched or queued (loops end here)
+        self.lists: set[str] = set()  # lists read (one naming itself is read once)
         self.cap_logged = False
 
     def fetch(self, url: str) -> tuple[bytes, str | None, str] | None:
@@ -589,13 +577,44 @@ class _Discovery:
         yield from self.expand_list(path)
 
     def expand_list(self, path: str | os.PathLike[str]) -> Iterator[FetchTask]:
-        """The URLs of a URL file, each expanded like a target (a sitemap in it is read)."""
+        """The URLs of a URL file, each expanded like a target (a sitemap in it is read).
+
+        A list's lines are data, not the user's choice of files: a local path or file://
+        URL in it is a refused task unless `allow_local_files`, and so is any scheme but
+        http(s), an overlong line and binary content (scraper.fetch records each as an
+        "input.refused" fetch)."""
         source = f"file:{path}"
+        key = os.path.realpath(path)
+        if key in self.lists:
+            LOGGER.warning("discover: %s is already being read; not again", path)
+            return
+        self.lists.add(key)
         try:
-            for url in read_url_file(path):
-                yield from self.expand(url, source)
-        except (OSError, EOFError, UnicodeError) as exc:
-            LOGGER.warning("discover: could not read %s: %s", path, exc)
+            for line in read_url_file(path):
+                refused = line.refused or self.refusal(line.text)
+                if refused is None:
+                    yield from self.expand(line.text, source)
+                else:
+                    where = "" if line.refused else f" (line {line.number} of {path})"
+                    yield FetchTask(url=line.text, source=source, refused=refused + where)
+        except (OSError, EOFError, UnicodeError, zlib.error) as exc:  # recorded, not fatal
+            yield FetchTask(url=str(path), source=source,
+                            refused=f"cannot read the list of URLs {path}: {exc}")
+
+    def refusal(self, url: str) -> str | None:
+        """Why a list's line is not read (None: it is): only http(s) URLs, and local files
+        when allowed."""
+        if is_local(url):
+            return None if self.allow_local_files else (
+                "a local file named in a list of URLs: read only with --allow-local-files "
+                "(allow_local_files = true in a sources file)")
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            scheme = ""
+        if scheme in _WEB_SCHEMES:
+            return None
+        return f"not an http(s) URL (scheme {scheme!r}) in a list of URLs"
 
     def walk_sitemaps(self, url: str, body: bytes, content_type: str | None,
                       final_url: str) -> Iterator[FetchTask]:
@@ -637,6 +656,7 @@ def discover(
     max_sitemaps: int = 1000,
     max_urls: int | None = None,
     url_files: Iterable[str | os.PathLike[str]] = (),
+    allow_local_files: bool = False,
 ) -> Iterator[FetchTask]:
     """FetchTasks for the pages that `targets` name, then those of `url_files`, lazily,
     each URL once.
@@ -649,10 +669,13 @@ def discover(
     `max_sitemaps` sitemaps fetched in all; anything else is a page itself (source "cli").
     A failing fetch_bytes is logged and skipped. URLs are deduplicated on their canonical
     form; iteration stops after `max_urls` tasks. Nothing is fetched before it is needed.
+    The targets are the user's own; the lines of the lists are data: only their http(s)
+    URLs are read, and their local files with `allow_local_files`; the others come as
+    refused tasks (FetchTask.refused, see `_Discovery.expand_list`).
     """
     if max_urls is not None and max_urls <= 0:
         return
-    state = _Discovery(fetch_bytes, max_sitemaps)
+    state = _Discovery(fetch_bytes, max_sitemaps, allow_local_files)
     seen: set[str] = set()
     emitted = 0
     expansions = chain((state.expand(t.strip()) for t in targets if t.strip()),

@@ -12,15 +12,16 @@ Two network transports, chosen by `FetchConfig.transport` (see `network_transpor
 The guard works where the connection is made: every new TCP connection (the first request
 to a host, every redirect to another host, robots.txt) resolves the host name with
 `loop.getaddrinfo`, refuses it if any address is loopback, private, link-local, multicast,
-reserved or unspecified (unless `FetchConfig.allow_private`), and then connects to the
-addresses it checked, so a second DNS answer cannot slip another address in. TLS still
-verifies the certificate against the host name.
+reserved or unspecified, or an IPv6 address wrapping such an IPv4 one (`refused_kind`),
+unless `FetchConfig.allow_private`, and then connects to the addresses it checked, so a
+second DNS answer cannot slip another address in. TLS still verifies the certificate
+against the host name. An IP-literal host is read as inet_aton reads it ("127.1" is
+127.0.0.1) and checked before any request (`check_host`), whatever the HTTP library.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import re
 import socket
 from collections.abc import AsyncIterator, Iterable
@@ -32,48 +33,10 @@ import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
 from httpx_aiohttp import AiohttpTransport
 
-from .errors import FetchFailure
+from .addresses import PrivateAddress, check_host, refused_kind
 
 if TYPE_CHECKING:
     from .fetch import FetchConfig
-
-ALLOW_PRIVATE_HINT = "use --allow-private to allow"
-
-
-def refused_kind(address: str) -> str | None:
-    """Why an IP address is not fetched by default ("loopback", "private", ...), or None
-    for a public address. An address that cannot be parsed is refused as "unrecognised"."""
-    try:
-        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(
-            address.split("%", 1)[0]
-        )
-    except ValueError:
-        return "unrecognised"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
-    checks = (
-        ("loopback", ip.is_loopback),
-        ("unspecified", ip.is_unspecified),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("reserved", ip.is_reserved),
-        ("private", ip.is_private),  # also documentation and benchmark ranges
-        ("non-public", not ip.is_global),  # e.g. 100.64.0.0/10, carrier-grade NAT
-    )
-    return next((kind for kind, hit in checks if hit), None)
-
-
-class PrivateAddress(FetchFailure):
-    """A host that resolves to an address we do not fetch from by default."""
-
-    def __init__(self, host: str, address: str, kind: str) -> None:
-        article = "an" if kind[0] in "aeiou" else "a"
-        if host == address:
-            what = f"{address} is {article} {kind} address"
-        else:
-            what = f"{host} resolves to {address}, {article} {kind} address"
-        super().__init__("fetch.private_address", f"refused: {what} ({ALLOW_PRIVATE_HINT})")
-
 
 class AddressGuard(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that resolves, checks, then connects to what it checked."""
@@ -223,11 +186,9 @@ class GuardedAiohttpTransport(AiohttpTransport):
         )
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        if not self._config.allow_private and _is_ip(host):
-            kind = refused_kind(host)  # aiohttp does not resolve an IP: no resolver call
-            if kind is not None:
-                raise PrivateAddress(host, host, kind)
+        # aiohttp does not resolve an IP literal (no resolver call), and reads some forms
+        # ("127.1") its own way: checked here, whatever the aiohttp version.
+        check_host(request.url.host, self._config.allow_private)
         # A redirect's request carries the first one's stream, unread: httpx_aiohttp would
         # send it chunked (a stray "0" after a GET). Read it: b"" goes as no body at all.
         await request.aread()
@@ -272,14 +233,6 @@ class _MappedStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    return True
 
 
 # aiohttp names the error that broke a connection mid-body only in ClientPayloadError's

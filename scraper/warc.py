@@ -2,7 +2,8 @@
 
 Reading (`WarcReader`, `read_warc`): one Page per HTML `response` record (and per `resource`
 record of an HTML type), shaped as the fetcher shapes a fetched page: lower-case headers,
-the body with its transfer and content encodings undone, the charset detected the same way,
+the body with its transfer and content encodings undone (the content encoding by the
+fetcher's bounded decoder, which refuses the same chains), the charset detected the same way,
 a non-2xx status as the same outcome ("fetch.http_404"). Requests, metadata, warcinfo,
 revisits, redirects (their target is a record of its own), 304s and non-HTML responses
 (whatever their status) are skipped and counted (`WarcReader.skipped`). The file is streamed, one record at a time. A
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import io
 import os
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from warcio.archiveiterator import WARCIterator
-from warcio.bufferedreaders import BufferedReader
+from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
@@ -42,14 +42,22 @@ from pipeline.records import Page
 from pipeline.urls import WEB_SCHEMES
 
 from .charset import detect_encoding
-from .content import ACCEPTED_TYPES, PLAIN, collect, looks_like_html, media_type
+from .content import (
+    ACCEPTED_TYPES,
+    PLAIN,
+    BadEncoding,
+    ContentDecoder,
+    LayerTooLarge,
+    collect,
+    looks_like_html,
+    media_type,
+)
 from .errors import FetchFailure
 from .fetch import FetchConfig, check_status, refuse_binary
 
 WARC_ERROR = "warc.error"
 HTML_TYPES = ACCEPTED_TYPES - {PLAIN}  # plain text in an archive is robots.txt, CSS maps...
 _CHUNK = 64 * 1024
-_DECODABLE = frozenset(BufferedReader.get_supported_decompressors())  # gzip, deflate, br?
 _MAX_DETAIL = 200  # warcio's messages can be paragraphs; the fetches row needs a line
 # The body is stored decoded: these describe an encoding the archived body no longer has.
 _DROPPED_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
@@ -138,8 +146,7 @@ class WarcReader:
             return None
         try:
             check_status(response)  # a 404 becomes "fetch.http_404", as when fetched
-            _check_coding(response.headers.get("content-encoding"))
-            body = self._body(record, offset)
+            body = self._body(record, offset, response.headers.get("content-encoding"))
             if page.content_type is None:  # undeclared: HTML only if it looks like HTML
                 if not looks_like_html(body):
                     self.skipped["no type, not HTML"] += 1
@@ -167,16 +174,25 @@ class WarcReader:
         return Page(url=url, final_url=url, source=self.source,
                     fetched_at=_iso(record.rec_headers.get_header("WARC-Date")))
 
-    def _body(self, record: ArcWarcRecord, offset: int) -> bytes:
-        """The payload, its transfer and content encodings undone (warcio), capped."""
-        stream = record.content_stream()
+    def _body(self, record: ArcWarcRecord, offset: int, coding: str | None = None) -> bytes:
+        """The payload, its transfer encoding undone (warcio) and its content `coding`
+        undone by the fetcher's decoder (same chains, same bounded steps), capped."""
         try:
-            body, _ = collect(iter(lambda: stream.read(_CHUNK), b""), self.max_bytes)
-        except (zlib.error, OSError, ValueError) as exc:  # a corrupt gzip/deflate/brotli body
-            http = record.http_headers
-            coding = (http.get_header("content-encoding") if http else None) or "encoded"
-            raise FetchFailure("fetch.error", f"could not decode the {coding} body of the "
-                                              f"record at byte {offset} of {self.path}: "
+            decoder = ContentDecoder(coding, self.max_bytes)
+        except BadEncoding as exc:
+            raise FetchFailure("fetch.bad_encoding", str(exc)) from None
+        stream = _payload(record)
+        try:
+            body, _ = collect(decoder.decode(iter(lambda: stream.read(_CHUNK), b"")),
+                              self.max_bytes)
+        except BadEncoding as exc:
+            raise FetchFailure("fetch.bad_encoding", f"{exc} (the record at byte {offset} of "
+                                                     f"{self.path})") from None
+        except LayerTooLarge:
+            body = None
+        except (OSError, ValueError) as exc:  # warcio could not undo the chunked encoding
+            raise FetchFailure("fetch.error", f"could not read the body of the record at "
+                                              f"byte {offset} of {self.path}: "
                                               f"{_detail(exc)}") from None
         if body is None:
             raise FetchFailure("fetch.too_large",
@@ -204,12 +220,14 @@ def _http_response(http: StatusAndHeaders) -> httpx.Response:
                           extensions={"reason_phrase": reason.strip().encode("utf-8")})
 
 
-def _check_coding(coding: str | None) -> None:
-    """Refuse a content encoding warcio cannot undo (it would hand the body over still
-    encoded)."""
-    coding = (coding or "").strip().lower()
-    if coding and coding != "identity" and coding not in _DECODABLE:
-        raise FetchFailure("fetch.error", f"unsupported content encoding {coding!r}")
+def _payload(record: ArcWarcRecord) -> BinaryIO:
+    """The record's payload with only a chunked transfer encoding undone: warcio's
+    content_stream would also inflate the content encoding, whole (br too, if brotli is
+    installed), which is the fetcher's decoder's job."""
+    http = record.http_headers
+    if http is not None and (http.get_header("transfer-encoding") or "").lower() == "chunked":
+        return ChunkedDataReader(record.raw_stream)  # type: ignore[no-any-return]
+    return record.raw_stream  # type: ignore[no-any-return]
 
 
 def _filled(page: Page, body: bytes, content_type_header: str | None) -> Page:

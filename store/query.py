@@ -8,6 +8,13 @@ store/migrations.py m005). A query is FTS5 syntax when it parses as such (`"a ph
 `OR`, `NOT`, `prefix*`, `title: word`, `NEAR(a b)`); when it does not (`l'été`, `covid-19`,
 `"unbalanced`, a bare `-` or `AND`), every word is searched as a plain term instead, all of
 them required: a user's query never fails on syntax.
+
+A search's cost is bounded: by the terms of a query (MAX_TERMS, MAX_PREFIX_TERMS: each prefix
+term may expand to a great many words), by its time in SQLite (SEARCH_SECONDS, a progress
+handler), and by building snippets from highlight() (store/snippets.py, linear in a hit's
+text) rather than FTS5's snippet(), whose cost grows with the square of a hit's matches (a
+query of a few `a*` on a few long articles kept SQLite busy for minutes, inside one step no
+handler can stop). A query over the bounds, or one that runs out of time, raises QueryError.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,14 +36,23 @@ import sqlite_utils
 from pipeline.records import Article
 
 from .fts import try_index_pending
+from .snippets import CLOSE, OPEN, best_snippet
 
 # bm25() weights of the indexed columns, in their order (title, description, text): a word in
 # the headline counts ten times one in the body, one in the standfirst four times.
 WEIGHTS = (10.0, 4.0, 1.0)
-# What snippet() puts around each matched term, and where it cut the text.
+# What a snippet puts around each matched term, and where it cut the text.
 MARKS = ("«", "»")
 ELLIPSIS = "…"
-SNIPPET_TOKENS = 16  # words around the match (FTS5's maximum is 64)
+SNIPPET_TOKENS = 16  # words in a snippet
+
+# A search's bounds: words of the query (operators aside, a phrase's words each count), terms
+# ending in `*` (each may match a great many words), and seconds spent in SQLite. The time
+# is checked between SQLite's steps (every PROGRESS_STEPS instructions).
+MAX_TERMS = 64
+MAX_PREFIX_TERMS = 8
+SEARCH_SECONDS = 10.0
+PROGRESS_STEPS = 1000
 
 # The export's columns: the id, every Article field in declaration order, then the store's
 # own timestamps (UTC, ISO 8601, seconds: "2026-01-01T12:00:00+00:00").
@@ -43,7 +61,68 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 
 
 class QueryError(ValueError):
-    """A search that cannot be run at all (an empty query)."""
+    """A search that cannot be run: an empty query, too many terms, out of time."""
+
+
+_OPERATORS = {"AND", "OR", "NOT", "NEAR"}  # FTS5's, in capitals only
+_TOKEN = re.compile(r'"(?:[^"]|"")*"?\*?|[^\s"()]+')
+
+
+def query_terms(query: str) -> tuple[int, int]:
+    """(terms, prefix terms) of an FTS5 query or of plain words, as MAX_TERMS and
+    MAX_PREFIX_TERMS count them: every word but the operators is a term, each word of a
+    quoted phrase too; a prefix term is a word or a phrase followed by `*` (a `*` inside
+    quotes is no operator)."""
+    terms = prefixes = 0
+    for token in _TOKEN.findall(query):
+        if token.startswith('"'):
+            closed = len(token) > 1 and token.rstrip("*").endswith('"')
+            terms += max(1, len(token.strip('"*').replace('""', '"').split()))
+            prefixes += closed and token.endswith("*")
+        elif token not in _OPERATORS:
+            terms += 1
+            prefixes += token.endswith("*")
+    return terms, prefixes
+
+
+def check_size(query: str) -> None:
+    """Raise QueryError when `query` is over MAX_TERMS or MAX_PREFIX_TERMS."""
+    terms, prefixes = query_terms(query)
+    if terms > MAX_TERMS:
+        raise QueryError(f"the query has {terms} terms; at most {MAX_TERMS} are searched: "
+                         "narrow the query")
+    if prefixes > MAX_PREFIX_TERMS:
+        raise QueryError(f"the query has {prefixes} prefix terms (word*); at most "
+                         f"{MAX_PREFIX_TERMS} are searched: narrow the query")
+
+
+def timed_rows(conn: sqlite3.Connection, run: Callable[[], sqlite3.Cursor],
+               seconds: float) -> Iterator[tuple[Any, ...]]:
+    """The rows of the query `run()` starts, interrupted once it has spent `seconds` in
+    SQLite (QueryError). The clock stops while the caller holds a row (printing to a pager
+    that waits is not the search's time); the progress handler is removed meanwhile, so the
+    caller may use the connection."""
+    spent = 0.0
+    started = time.monotonic()
+
+    def over() -> bool:
+        return spent + time.monotonic() - started > seconds
+
+    try:
+        conn.set_progress_handler(over, PROGRESS_STEPS)
+        cursor = run()
+        while (row := cursor.fetchone()) is not None:
+            conn.set_progress_handler(None, 0)
+            spent += time.monotonic() - started
+            yield row
+            started = time.monotonic()
+            conn.set_progress_handler(over, PROGRESS_STEPS)
+    except sqlite3.OperationalError as exc:
+        if str(exc) != "interrupted":
+            raise
+        raise QueryError(f"the search took more than {seconds:g} s: narrow the query") from None
+    finally:
+        conn.set_progress_handler(None, 0)
 
 
 @dataclass(frozen=True)
@@ -79,37 +158,47 @@ def plain_terms(query: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in query.split())
 
 
-def fts_query(db: sqlite_utils.Database, query: str) -> FtsQuery:
+def fts_query(db: sqlite_utils.Database, query: str,
+              seconds: float | None = None) -> FtsQuery:
     """The MATCH expression for a user's query: the query itself when FTS5 accepts it, else
-    its words as plain terms (plain_terms). Raises QueryError for an empty query."""
+    its words as plain terms (plain_terms). Raises QueryError for an empty query, one over
+    the bounds (check_size), or one whose check takes more than `seconds` (default:
+    SEARCH_SECONDS)."""
     if not query.strip():
         raise QueryError("the query is empty")
+    check_size(query)
     try:
         # FTS5 parses the expression on the first step; LIMIT 1 keeps the check cheap.
-        db.execute("SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1",
-                   [query]).fetchall()
+        list(timed_rows(db.conn, lambda: db.execute(
+            "SELECT rowid FROM articles_fts WHERE articles_fts MATCH ? LIMIT 1", [query]),
+            SEARCH_SECONDS if seconds is None else seconds))
     except sqlite3.OperationalError as exc:
         return FtsQuery(plain_terms(query), rewritten_because=str(exc))
     return FtsQuery(query)
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int = 20,
-           unique: bool = False) -> Iterator[Hit]:
+           unique: bool = False, seconds: float | None = None) -> Iterator[Hit]:
     """Articles matching `query`, best first (bm25 with WEIGHTS; ties by id), at most `limit`.
 
     `query` is FTS5 syntax or plain words (see fts_query). `unique` leaves out duplicates
     (rows with `duplicate_of` set): one hit per story, its canonical article, when that
-    article matches. Snippets are computed for the returned hits only."""
+    article matches. Snippets are computed for the returned hits only. Raises QueryError
+    for a query over the bounds or once the search has spent `seconds` in SQLite (default:
+    SEARCH_SECONDS)."""
     try_index_pending(db.conn)  # articles inserted other than through the Store
-    expression = fts_query(db, query).expression
+    expression = fts_query(db, query, seconds).expression
     weights = ", ".join(str(float(w)) for w in WEIGHTS)
     where = " AND a.duplicate_of IS NULL" if unique else ""
-    # The inner query ranks every match cheaply and keeps the best `limit`; only those get
-    # a snippet (snippet() on every match of a common word would read every body).
+    # The inner query ranks every match cheaply and keeps the best `limit`; only those are
+    # highlighted for a snippet (store/snippets.py: FTS5's snippet() is quadratic in a
+    # hit's matches).
     sql = f"""
         SELECT a.id, a.url, a.canonical_url, a.title, a.date, a.sitename, a.duplicate_of,
                -top.rank AS score,
-               snippet(articles_fts, -1, :open, :close, :ellipsis, :tokens) AS snippet
+               highlight(articles_fts, 0, :open, :close),
+               highlight(articles_fts, 1, :open, :close),
+               highlight(articles_fts, 2, :open, :close)
         FROM (SELECT articles_fts.rowid AS id, bm25(articles_fts, {weights}) AS rank
               FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
               WHERE articles_fts MATCH :match{where}
@@ -117,10 +206,11 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20,
         JOIN articles_fts ON articles_fts.rowid = top.id AND articles_fts MATCH :match
         JOIN articles a ON a.id = top.id
         ORDER BY top.rank, top.id"""
-    params = {"match": expression, "limit": limit, "open": MARKS[0], "close": MARKS[1],
-              "ellipsis": ELLIPSIS, "tokens": SNIPPET_TOKENS}
-    for row in db.execute(sql, params):
-        yield Hit(*row)
+    params = {"match": expression, "limit": limit, "open": OPEN, "close": CLOSE}
+    budget = SEARCH_SECONDS if seconds is None else seconds
+    for row in timed_rows(db.conn, lambda: db.execute(sql, params), budget):
+        snippet = best_snippet(row[8:], SNIPPET_TOKENS, MARKS, ELLIPSIS)
+        yield Hit(*row[:8], snippet=snippet)  # type: ignore[misc]
 
 
 def parse_since(text: str) -> str:
@@ -145,10 +235,11 @@ def export_rows(db: sqlite_utils.Database, since: str | None = None, unique: boo
 
     Reads from one cursor (one consistent snapshot; nothing is held but the current row).
     `since` keeps the articles whose `updated_at` (the last time their content was stored
-    new or changed, or their place among copies changed) is at or after it (parse_since's form, or any string in the store's
-    format); `unique` keeps canonical articles only (`duplicate_of IS NULL`). `tags` is a
-    list as in the record, or the stored JSON text with `decode_tags=False`; a NULL stays
-    None, and text that is not JSON is passed on as it is."""
+    new or changed, or their place among copies changed) is at or after it (parse_since's
+    form, or any string in the store's format); `unique` keeps canonical articles only
+    (`duplicate_of IS NULL`). `tags` is a list as in the record, or the stored JSON text
+    with `decode_tags=False`; a NULL stays None, and text that is not JSON is passed on as
+    it is."""
     clauses, params = [], []
     if since is not None:
         clauses.append("updated_at >= ?")

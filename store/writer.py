@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +31,10 @@ ARTICLE_COLUMNS = tuple(f.name for f in dataclasses.fields(Article)
                         if f.name not in DEDUP_COLUMNS)
 FETCH_COLUMNS = ("url", "final_url", "status", "content_type", "error", "fetched_at",
                  "elapsed_ms", "bytes", "etag", "last_modified", "source")
+
+# SQLite's primary result codes that are the database's failure, not a row's: out of
+# memory, read-only, I/O error, corrupt, full, cannot open, not a database.
+_FATAL_CODES = frozenset({7, 8, 10, 11, 13, 14, 26})
 
 # Prepared once: the hot path writes plain SQL (sqlite-utils' insert() costs ~100 us a row in
 # Python, more than SQLite does); the schema itself is sqlite-utils' (migrations.py).
@@ -70,12 +76,18 @@ class Store:
     ended at. Exact copies are found by content_hash; near copies only with an `index`
     (cleaner.dedup.LSHIndex): see store/dedup.py.
 
-    Writes commit in batches: every `batch_rows` results or `batch_seconds` (checked at each
-    write), and at `flush()` / `close()`. A crash loses at most the open batch, never a
-    committed one, and never half a result. While a batch is open the database's write lock
-    is held; another writer waits (busy timeout, store/db.py) and then sees all of it.
-    A result that cannot be stored (a database error on its article) is recorded as a
-    `store.error` fetch row and the batch goes on.
+    Writes commit in batches: at a write that makes `batch_rows` results or comes
+    `batch_seconds` after the last commit (so a slow trickle commits each result at once, a
+    fast stream every `batch_seconds`), and at `flush()` / `close()`. A crash loses at most
+    the open batch, never a committed one, and never half a result. While a batch is open
+    the database's write lock is held; another writer waits (busy timeout, store/db.py) and
+    then sees all of it. A result that cannot be stored (a database error on its article) is
+    recorded as a `store.error` fetch row and the batch goes on. A batch that cannot be
+    committed (a full disk) is rolled back: its results become `store.error` and the error
+    is raised.
+
+    Iterating `store(results)` (or `store.rewrites(results)`) yields each result only once
+    the transaction holding it has committed: what it says is what the database holds.
     """
 
     def __init__(self, path: str | Path, index: SimilarityIndex | None = None,
@@ -87,8 +99,9 @@ class Store:
         self.db: sqlite_utils.Database = open_db(self.path)
         self.clusters = Clusters(self.db, index)
         self.batch_rows, self.batch_seconds = batch_rows, batch_seconds
-        self._pending = 0
-        self._began = 0.0
+        self._committed_at = time.monotonic()
+        self._uncommitted: list[Result] = []  # written in the open batch
+        self._ready: deque[Result] | None = None  # committed, not yet yielded (iterating)
 
     def __enter__(self) -> Store:
         return self
@@ -103,21 +116,56 @@ class Store:
             self.db.close()
 
     def flush(self) -> None:
-        """Commit the open batch, its new articles indexed for search."""
+        """Commit the open batch, its new articles indexed for search. When that fails, the
+        batch is rolled back, its results marked `store.error`, and the error raised."""
         conn = self.db.conn
         if conn.in_transaction:
             try:
                 index_pending(conn)
                 conn.commit()
-            except BaseException:
-                conn.rollback()
-                self.clusters.rolled_back()
+            except BaseException as exc:
+                self._roll_back(exc)
                 raise
-        self._pending = 0
+        elif self._uncommitted:  # SQLite rolled the batch back itself: say so, not "new"
+            self._roll_back(sqlite3.OperationalError("the transaction was rolled back"))
+        self._committed_at = time.monotonic()
+        if self._ready is not None:
+            self._ready.extend(self._uncommitted)
+        self._uncommitted.clear()
+
+    def _roll_back(self, exc: BaseException) -> None:
+        """Undo the open batch; its results (already written, never committed) now say so."""
+        try:
+            self.db.conn.rollback()
+        except sqlite3.Error:  # SQLite may have rolled it back itself (SQLITE_FULL)
+            pass
+        self.clusters.rolled_back()
+        if isinstance(exc, Exception):
+            error = f"not stored: the database could not commit: {type(exc).__name__}: {exc}"
+            for result in self._uncommitted:
+                result.outcome, result.error, result.article_id = "store.error", error, None
+            if self._ready is not None:
+                self._ready.extend(self._uncommitted)
+        self._uncommitted.clear()
 
     def write(self, result: Result) -> Result:
+        """Write one result (its fetch attempt, its article) in the open batch."""
+        return self._in_batch(result, self._write)
+
+    def _in_batch(self, result: Result, write: Callable[[Result], None]) -> Result:
+        """`write(result)` in the open batch (begun if none is); commit when it is due."""
+        try:
+            self._begin()
+            write(result)
+        except sqlite3.Error as exc:  # not its article: the batch itself (a full disk)
+            self._uncommitted.append(result)
+            self._roll_back(exc)
+            raise
+        self._done(result)
+        return result
+
+    def _write(self, result: Result) -> None:
         conn = self.db.conn
-        self._begin()
         if result.article is not None:
             with self._savepoint() as ok:
                 result.article_id, result.outcome = self._upsert(result)
@@ -139,15 +187,15 @@ class Store:
                 **{name: getattr(page, name) for name in PAGE_COLUMNS}, "fetch_id": fetch_id,
                 "headers": json.dumps(page.headers, ensure_ascii=False),
                 "body": result.stored_body or pack(page.body)})
-        self._done()
-        return result
 
     def rewrite(self, result: Result) -> Result:
         """Store a re-cleaned article (`scrape reclean`): its row only, no fetch attempt.
         "unchanged" only when every field is as stored (fetched_at aside): a new title or
         date with the same body is "updated"."""
         assert result.article is not None
-        self._begin()
+        return self._in_batch(result, self._rewrite)
+
+    def _rewrite(self, result: Result) -> None:
         with self._savepoint() as ok:
             if self._as_stored(result):
                 result.outcome = "unchanged"
@@ -155,8 +203,6 @@ class Store:
                 result.article_id, result.outcome = self._upsert(result, force=True)
         if not ok:
             result.article_id, result.outcome, result.error = None, "store.error", ok.error
-        self._done()
-        return result
 
     def _as_stored(self, result: Result) -> bool:
         """True (and result.article_id, dup fields set) when the row holds this article."""
@@ -182,14 +228,13 @@ class Store:
             # IMMEDIATE: the write lock is taken before dedup reads the index's state, so a
             # concurrent writer's copy of a story is either fully seen or not yet begun.
             self.db.conn.execute("BEGIN IMMEDIATE")
-            self._began = time.monotonic()
             self.clusters.catch_up()
 
-    def _done(self) -> None:
-        """One result written: close the batch when it is full or old enough."""
-        self._pending += 1
-        if (self._pending >= self.batch_rows
-                or time.monotonic() - self._began >= self.batch_seconds):
+    def _done(self, result: Result) -> None:
+        """One result written: commit when the batch is full or the last commit is old."""
+        self._uncommitted.append(result)
+        if (len(self._uncommitted) >= self.batch_rows
+                or time.monotonic() - self._committed_at >= self.batch_seconds):
             self.flush()
 
     @contextmanager
@@ -201,6 +246,10 @@ class Store:
         try:
             yield ok
         except Exception as exc:  # this row, not the batch
+            if _fatal(exc):  # the database itself (a full disk): the batch fails
+                with suppress(sqlite3.Error):
+                    self._undo(mark)
+                raise
             self._undo(mark)
             log.exception("storing an article failed")
             ok.error = f"could not store the article: {type(exc).__name__}: {exc}"
@@ -215,8 +264,41 @@ class Store:
         self.clusters.restore(mark)
 
     def __call__(self, results: Iterable[Result]) -> Iterator[Result]:
-        for result in results:
-            yield self.write(result)
+        """Write each result; yield it once committed (see the class docstring)."""
+        return self._committed(results, rewrite=False)
+
+    def rewrites(self, results: Iterable[Result]) -> Iterator[Result]:
+        """`rewrite` each result that has an article, yield it once committed; a result
+        without one (nothing to store) is yielded as it comes."""
+        return self._committed(results, rewrite=True)
+
+    def _committed(self, results: Iterable[Result], rewrite: bool) -> Iterator[Result]:
+        ready: deque[Result] = deque()
+        self._ready = ready
+        try:
+            for result in results:
+                if rewrite and result.article is None:
+                    yield result
+                    continue
+                try:
+                    self.rewrite(result) if rewrite else self.write(result)
+                except sqlite3.Error:  # the batch failed: its results first, then the error
+                    yield from _drain(ready)
+                    raise
+                yield from _drain(ready)
+            self.flush()
+        except GeneratorExit:
+            raise
+        except BaseException:
+            # Interrupted (or failed) between two results: what is written commits now, as
+            # close() would have, and is said; a failed commit says store.error.
+            with suppress(sqlite3.Error):
+                self.flush()
+            yield from _drain(ready)
+            raise
+        finally:
+            self._ready = None
+        yield from _drain(ready)
 
     def _upsert(self, result: Result, force: bool = False) -> tuple[int, str]:
         article = result.article
@@ -266,3 +348,12 @@ class Store:
         rows = list(self.db["articles"].rows_where("canonical_url = ?", [canonical_url]))
         return rows[0] if rows else None
 
+
+def _drain(ready: deque[Result]) -> Iterator[Result]:
+    while ready:
+        yield ready.popleft()
+
+
+def _fatal(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and code & 0xFF in _FATAL_CODES

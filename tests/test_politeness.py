@@ -24,13 +24,13 @@ from pipeline.cli import build_parser
 from pipeline.options import fetch_config
 from pipeline.records import FetchTask, Page
 from scraper import AsyncFetcher, FetchConfig, Fetcher
+from scraper.addresses import refused_kind
 from scraper.hosts import backoff, parse_retry_after
 from scraper.robots import agent_token
 from scraper.transports import (
     GuardedAiohttpTransport,
     GuardedTransport,
     network_transport,
-    refused_kind,
 )
 
 HTML = "<html><body><p>A page.</p></body></html>"

@@ -335,7 +335,7 @@ def test_output_is_replaced_whole_or_not_at_all(db_path, tmp_path, capsys, monke
 
     monkeypatch.setattr(cli_store, "export_rows", failing)
     code, _, err = cli(capsys, "export", "--output", str(out), "--db", str(db_path))
-    assert code == 1 and "disk I/O error" in err
+    assert code == 4 and "disk I/O error" in err  # a database error: exit 4 (cli_store.guarded)
     assert out.read_text() == "the previous export\n"
     assert [p.name for p in tmp_path.iterdir() if "scrape.db" not in p.name] == [
         "export.jsonl"]  # no temporary file left behind
@@ -493,11 +493,11 @@ def test_a_missing_database_is_exit_1_and_is_not_created(tmp_path, command):
     assert not path.exists() and not path.parent.exists()
 
 
-def test_a_file_that_is_not_a_database_is_exit_1(tmp_path, capsys):
+def test_a_file_that_is_not_a_database_is_exit_4(tmp_path, capsys):
     path = tmp_path / "notes.db"
     path.write_text("not sqlite" * 100)
     code, _, err = cli(capsys, "stats", "--db", str(path))
-    assert code == 1 and "cannot open" in err
+    assert code == 4 and err.startswith(f"scrape stats: cannot use the database {path}: ")
 
 
 @pytest.mark.parametrize("args, message", [

@@ -75,7 +75,7 @@ URLS_TXT = ["https://example.com/a", "https://example.com/b", "https://example.o
 
 
 def test_url_file_skips_comments_and_blank_lines_and_strips():
-    assert list(read_url_file(FIXTURES / "urls.txt")) == URLS_TXT
+    assert [line.text for line in read_url_file(FIXTURES / "urls.txt")] == URLS_TXT
 
 
 def test_url_file_gzipped_is_read_transparently(tmp_path):
@@ -83,8 +83,10 @@ def test_url_file_gzipped_is_read_transparently(tmp_path):
     (tmp_path / "urls.txt.gz").write_bytes(gzip.compress(data))
     # Sniffed, not guessed from the name: a gzipped file without ".gz" reads the same.
     (tmp_path / "seeds.urls").write_bytes(gzip.compress(b"\xef\xbb\xbf" + data))
-    assert list(read_url_file(tmp_path / "urls.txt.gz")) == URLS_TXT
-    assert list(read_url_file(str(tmp_path / "seeds.urls"))) == URLS_TXT
+    for path in (tmp_path / "urls.txt.gz", str(tmp_path / "seeds.urls")):
+        lines = list(read_url_file(path))
+        assert [line.text for line in lines] == URLS_TXT
+        assert not any(line.refused for line in lines)
 
 
 # -- Sitemaps -----------------------------------------------------------------------------------

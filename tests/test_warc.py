@@ -148,11 +148,40 @@ def test_read_warc_gives_html_responses_as_the_fetcher_shapes_them(tmp_path):
     assert [p.url for p in read_warc(path)] == list(pages)
 
 
+def test_stacked_content_encodings_are_decoded_or_refused_as_the_fetcher_does(tmp_path):
+    from backports import zstd  # a project dependency (stdlib compression.zstd from 3.14)
+
+    body = BODIES["plain"]
+    bomb = gzip.compress(gzip.compress(b"\0" * 30_000_000))  # ~30 KB inflating to 30 MB
+    path = tmp_path / "coded.warc.gz"
+    codings = {
+        "deflate-gzip": ("deflate, gzip", gzip.compress(zlib.compress(body))),
+        "zstd": ("zstd", zstd.compress(body)),
+        "three": ("gzip, gzip, gzip", gzip.compress(gzip.compress(gzip.compress(body)))),
+        "corrupt": ("gzip, gzip", gzip.compress(b"this is not gzip data at all")),
+        "bomb": ("gzip, gzip", bomb),
+    }
+    write_warc(path, [
+        (lambda w, name=name, coding=coding, data=data: response(
+            w, f"http://e.test/{name}", data,
+            [("Content-Type", "text/html"), ("Content-Encoding", coding)]))
+        for name, (coding, data) in codings.items()
+    ])
+    pages = {p.url.rsplit("/", 1)[1]: p for p in WarcReader(path, max_bytes=1_000_000)}
+    assert pages["deflate-gzip"].ok and pages["deflate-gzip"].body == body
+    assert pages["zstd"].ok and pages["zstd"].body == body
+    assert pages["three"].outcome == "fetch.bad_encoding"
+    assert "3 stacked content encodings" in pages["three"].error
+    assert pages["corrupt"].outcome == "fetch.bad_encoding"
+    assert "could not decode the gzip content encoding" in pages["corrupt"].error
+    assert pages["bomb"].outcome == "fetch.too_large"
+
+
 def test_a_bad_record_fails_alone_and_html_resources_are_read(tmp_path):
     path = tmp_path / "odd.warc"  # uncompressed, this time
     write_warc(path, [
-        lambda w: response(w, "http://e.test/zstd", b"(\xb5/\xfd...",
-                           [("Content-Type", "text/html"), ("Content-Encoding", "zstd")]),
+        lambda w: response(w, "http://e.test/br", b"\x1b\x2a\x00\xf8...",
+                           [("Content-Type", "text/html"), ("Content-Encoding", "br")]),
         lambda w: response(w, "http://e.test/binary", b"\x00\x01\x02" * 100,
                            [("Content-Type", "text/html")]),
         lambda w: response(w, "http://e.test/no-type", b"<!doctype html><p>hello</p>", []),
@@ -168,14 +197,14 @@ def test_a_bad_record_fails_alone_and_html_resources_are_read(tmp_path):
     reader = WarcReader(path)
     pages = {p.url: p for p in reader}
 
-    assert pages["http://e.test/zstd"].outcome == "fetch.error"
-    assert "unsupported content encoding 'zstd'" in pages["http://e.test/zstd"].error
+    assert pages["http://e.test/br"].outcome == "fetch.bad_encoding"
+    assert "unsupported content encoding 'br'" in pages["http://e.test/br"].error
     assert pages["http://e.test/binary"].outcome == "fetch.binary"
     assert pages["http://e.test/no-type"].content_type == "text/html"  # sniffed, as fetched
     assert pages["http://e.test/no-type"].ok
     snapshot = pages["http://e.test/snapshot"]
     assert snapshot.ok and snapshot.body == BODIES["plain"] and snapshot.status is None
-    assert set(pages) == {"http://e.test/zstd", "http://e.test/binary", "http://e.test/no-type",
+    assert set(pages) == {"http://e.test/br", "http://e.test/binary", "http://e.test/no-type",
                           "http://e.test/snapshot"}
     assert reader.skipped == Counter({"no type, not HTML": 1, "resource text/css": 1})
 
