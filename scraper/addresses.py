@@ -11,6 +11,7 @@ the IPv4 address inside.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 
@@ -30,6 +31,7 @@ _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215: a local netw
 _V4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated ::a.b.c.d
 
 
+@functools.lru_cache(maxsize=4096)  # asked at every hop, for a few hosts again and again
 def ip_of_host(host: str) -> IP | None:
     """The address an IP-literal URL host names, or None for a DNS name.
 

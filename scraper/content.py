@@ -246,6 +246,11 @@ class ContentDecoder:
         self._limit = limit
 
     @property
+    def codings(self) -> int:
+        """How many codings there are to undo (0: `feed` passes chunks through)."""
+        return len(self._steps)
+
+    @property
     def finished(self) -> bool:
         return any(step.finished for step in self._steps)
 

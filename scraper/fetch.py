@@ -459,7 +459,7 @@ class AsyncFetcher:
         received = 0
         try:
             async for chunk in chunks:
-                for part in decoder.feed(chunk):
+                for part in decoder.feed(chunk) if decoder.codings else (chunk,):
                     received += len(part)
                     if received > limit:  # stop right here: nothing more read or decoded
                         if not truncate:
