@@ -61,6 +61,7 @@ import threading
 import tomllib
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
@@ -458,6 +459,21 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises Stopped inside (so the run, or an export's cleanup, ends in order);
+    the previous handler is put back after. Only the main thread can set handlers:
+    elsewhere, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 Work = Callable[[sqlite_utils.Database, int, Output], RunSummary]
 
 
@@ -481,13 +497,10 @@ def run_recorded(command: str, args: argparse.Namespace, work: Work, output: Out
         print(printable(f"scrape {command}: cannot create the lock file "
                         f"{lock_path(args.db)}: {exc}"), file=sys.stderr)
         return EXIT_DATABASE
-    handler = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _stop) if handler else None
     try:
-        return _locked(command, args, work, output)
+        with sigterm_raises():
+            return _locked(command, args, work, output)
     finally:
-        if handler and previous is not None:
-            signal.signal(signal.SIGTERM, previous)
         lock.release()
 
 

@@ -22,12 +22,10 @@ import csv
 import io
 import json
 import os
-import signal
 import sqlite3
 import stat
 import sys
 import tempfile
-import threading
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
@@ -51,7 +49,7 @@ from store.query import (
     stats,
 )
 
-from .batch import EXIT_DATABASE, EXIT_TERMINATED, EXIT_USAGE, Stopped
+from .batch import EXIT_DATABASE, EXIT_TERMINATED, EXIT_USAGE, Stopped, sigterm_raises
 from .options import DEFAULT_DB, oneline, positive_int
 
 FLUSH_EVERY = 1000  # exported rows between two flushes of the output
@@ -272,24 +270,6 @@ def write_csv(rows: Iterator[dict[str, Any]], out: TextIO) -> int:
         if count % FLUSH_EVERY == 0:
             out.flush()
     return count
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise Stopped(signum)
-
-
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """SIGTERM raises Stopped inside (so cleanups such as atomic_output's run); the previous
-    handler is put back after. Only the main thread can set handlers: elsewhere, nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def cmd_export(db: sqlite_utils.Database, args: argparse.Namespace) -> int:

@@ -34,7 +34,9 @@ FETCH_COLUMNS = ("url", "final_url", "status", "content_type", "error", "fetched
 
 # SQLite's primary result codes that are the database's failure, not a row's: out of
 # memory, read-only, I/O error, corrupt, full, cannot open, not a database.
-_FATAL_CODES = frozenset({7, 8, 10, 11, 13, 14, 26})
+_FATAL_CODES = frozenset({sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR,
+                          sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+                          sqlite3.SQLITE_NOTADB})
 
 # Prepared once: the hot path writes plain SQL (sqlite-utils' insert() costs ~100 us a row in
 # Python, more than SQLite does); the schema itself is sqlite-utils' (migrations.py).
