@@ -28,7 +28,7 @@ from tests.conftest import Site
 from tests.test_batch import page
 from tests.test_cli import BIN, LOCAL, ROOT, SCRAPE, run
 from tests.test_dedup import OTHER, STORY, html, reword
-from tests.test_politeness import SLACK, gaps
+from tests.test_politeness import gaps, paced
 
 distributed = pytest.importorskip("distributed")
 
@@ -227,7 +227,7 @@ def test_a_host_is_paced_across_workers(cluster, site, tmp_path):
     # ... and the host was never asked twice within the delay (robots.txt included).
     arrivals = [hit.at for hit in site.hits]
     assert len(arrivals) >= len(urls) + 1
-    assert min(gaps(arrivals)) >= delay - SLACK, gaps(arrivals)
+    assert min(gaps(arrivals)) >= paced(delay), gaps(arrivals)
 
 
 def test_map_cleans_pages_on_the_cluster(cluster, fixtures_dir):
