@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from .text import fold
 
 SIMILAR = 0.8  # word-trigram containment above which two paragraphs are the same paragraph
-MIN_RUN_WORDS = 12  # a repeated run shorter than this may be legitimate ("Q:", "Advertisement")
+MIN_RUN_WORDS = 12  # words of long sentences a repeated run must hold to be a copy
+LONG_WORDS = 12  # a paragraph this long that ends as a sentence is prose, not a label or item
+MIN_COPY_SENTENCES = 2  # long sentences matched, in order, before a run counts as a copy
 MAX_GAP = 1  # paragraphs one copy may lack inside a run
 PROSE_WORDS = 8  # an unmatched sentence this long after a copy continues that copy
 _TERMINAL = (".", "!", "?", "…", "。", "！", "？", "؟", "।")
@@ -135,6 +137,18 @@ def _copy_words(paras: list[_Para], copy: list[int], matched: set[int], limit: i
     return sum(p.words for p in paras[copy[0] : end])
 
 
+def _is_copy(paras: list[_Para], run: list[tuple[int, int]]) -> bool:
+    """Whether a run is a second copy of prose rather than a repeat in structure.
+
+    Two signals: the wording (sentences of the article's length, matched in both copies) and
+    the position (in the same order, next to each other). Short lines, labels and list items
+    recur legitimately (a meal plan's days, two models' specs, a results table, an interview's
+    "Q:"), so only long sentences count, and it takes two of them.
+    """
+    prose = [i for i, _ in run if paras[i].sentence and paras[i].words >= LONG_WORDS]
+    return len(prose) >= MIN_COPY_SENTENCES and sum(paras[i].words for i in prose) >= MIN_RUN_WORDS
+
+
 def _collapse_once(paragraphs: list[str], not_prose: Callable[[str], bool] | None) -> list[str]:
     paras = _prepare(paragraphs, not_prose)
     matches = _earlier_matches(paras)
@@ -144,7 +158,7 @@ def _collapse_once(paragraphs: list[str], not_prose: Callable[[str], bool] | Non
     for run in _runs(paras, matches):
         # Pairs an earlier run already resolved are out; the rest of the run still counts.
         run = [(i, j) for i, j in run if i not in drop and j not in drop]
-        if not run or sum(paras[i].words for i, _ in run) < MIN_RUN_WORDS:
+        if not run or not _is_copy(paras, run):
             continue
         later = [i for i, _ in run]
         earlier = [j for _, j in run]

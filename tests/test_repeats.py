@@ -95,8 +95,7 @@ def test_collapse_properties(paras):
 def test_body_repeated_collapses_to_one_copy(body, extra):
     paras = [*body, *(["Label"] * extra), *body]
     kept, _ = collapse_repeats(paras)
-    words = sum(len(p.split()) for p in body)
-    if words >= 12:
-        # Whatever else happens, each distinct paragraph of the body survives exactly once.
+    if sum(p.endswith(".") and len(p.split()) >= 12 for p in body) >= 2:
+        # Two long sentences in the same order are a copy of prose. Whatever else happens, each distinct paragraph of the body survives exactly once.
         for p in body:
             assert kept.count(p) == 1
