@@ -69,10 +69,11 @@ _CREDIT = re.compile(
 )
 # Prompts and calls to action addressed to the reader.
 _CTA_START = re.compile(
-    r"^(?:sign (?:up|in)|log ?in|register|subscribe|click|tap|follow (?:us|@\w+)|join (?:us|the)"
-    r"|read (?:more|next|also)|download (?:our|the)|share (?:this|on)|support (?:our|us)"
+    r"^(?:sign (?:up|in)|log ?in|subscribe|(?:click|tap) (?:here|to (?:subscribe|sign|read more))"
+    r"|follow (?:us|@\w+)|join (?:us|the)"
+    r"|read (?:more|next|also)|download (?:our|the app)|share (?:this|on)|support (?:our|us)"
     r"|already (?:a )?(?:subscriber|registered|have an account)|become a (?:member|subscriber)"
-    r"|get (?:the|our) (?:latest|newsletter|app)|don'?t miss|please (?:read|log|sign|login))\b"
+    r"|get (?:the|our) (?:latest|newsletter|app)|don'?t miss|please (?:log|sign|login))\b"
     # Teaser labels: "SEE MORE: ...", "READ MORE: ...", "RELATED: ...", "WATCH: ...".
     r"|^(?:see|read|watch|listen|related|more)(?: more| also)?\s*:"
     r"|^get access\b|^use (?:the )?code\b"
@@ -80,6 +81,10 @@ _CTA_START = re.compile(
     r"|\[[A-Z][A-Z ]{2,}\]\W*$",
     re.IGNORECASE,
 )
+# An instruction ("Click the Start button", "Register the car", "Download the source from")
+# is a how-to's prose as often as a button: a prompt only as a short label.
+_INSTRUCTION = re.compile(r"^(?:click|tap|register|download|please read)\b", re.IGNORECASE)
+INSTRUCTION_MAX_WORDS = 6
 _CTA_ANYWHERE = re.compile(
     r"\b(?:comment(?:ing)? policy|to comment|leave a comment|before commenting|post a comment"
     r"|comments? (?:are|is) (?:closed|moderated)|newsletter|subscribe (?:to|now|for)"
@@ -95,13 +100,19 @@ _CTA_ANYWHERE = re.compile(
 _READER = re.compile(r"\b(?:you|your|our|us|please|now|today)\b", re.IGNORECASE)
 # ... and is not a quotation or reported speech.
 _REPORTED = re.compile(r"[“”\"«»„]|\b(?:said|says|told|according to)\b", re.IGNORECASE)
-# Follow-us lines ("Follow Newsbeat on Instagram, Facebook and YouTube") and contact lines
-# ("Have a tip? Jane Doe may be reached at jdoe@example.com"): prompts without "you".
+# Follow-us lines ("Follow Newsbeat on Instagram, Facebook and YouTube").
 _SOCIAL = re.compile(
-    r"\bfollow\b.{0,80}\bon (?:twitter|facebook|instagram|youtube|linkedin|tiktok|x)\b"
-    r"|\b(?:reached|write to|contact|email|e-mail|tips?)\b.{0,80}\b[\w.+-]+@[\w-]+\.[\w.]+",
+    r"\bfollow\b.{0,80}\bon (?:twitter|facebook|instagram|youtube|linkedin|tiktok|x)\b",
     re.IGNORECASE,
 )
+# Contact lines ("Have a tip? Jane Doe may be reached at jdoe@example.com", "E-Mail: x@y.de").
+# A sentence of the article can hold an address too ("Applications go to jobs@x.org by
+# Friday, the council said."), so a contact line is short or not a sentence.
+_CONTACT = re.compile(
+    r"\b(?:reached|write to|contact|email|e-mail|tips?)\b.{0,80}\b[\w.+-]+@[\w-]+\.[\w.]+",
+    re.IGNORECASE,
+)
+CONTACT_MAX_WORDS = 12
 # Legal lines of the publisher, wherever the sentence starts.
 _LEGAL = re.compile(
     r"\b(?:all rights reserved|personal,? non-?commercial use|subscriber agreement"
@@ -184,10 +195,18 @@ def is_prompt(text: str) -> bool:
         return False
     if _CTA_START.search(text):
         return True
+    if _INSTRUCTION.search(text) and n <= INSTRUCTION_MAX_WORDS:
+        return True
     if _SOCIAL.search(text) and n <= PROMPT_MAX_WORDS:
+        return True
+    if _CONTACT.search(text) and (n <= CONTACT_MAX_WORDS or not _ends_sentence(text)):
         return True
     return (n <= PROMPT_MAX_WORDS and bool(_CTA_ANYWHERE.search(text))
             and bool(_READER.search(text)) and not _REPORTED.search(text))
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip(_CLOSERS + " ").endswith(_TERMINAL)
 
 
 def is_footer(text: str) -> bool:
