@@ -142,6 +142,7 @@ FOOTER_MAX_WORDS = 60
 MIN_TAGS = 5
 HEADLINE_MAX_WORDS = 20
 MAX_WEAK_STREAK = 8
+STANDFIRST_MIN_WORDS = 6  # a shorter line under the headline is a kicker or a label
 BYLINE_EXTRA_WORDS = 5  # words around the author's name in a byline ("By", "Staff Writer")
 
 
@@ -153,6 +154,9 @@ class PostPass:
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (reason, paragraph)
     date_line: str | None = None
     caption: str | None = None
+    # The line printed under the headline when the headline sits below the body (a page that
+    # repeats its top after the article): cut with the tail, it is the standfirst.
+    standfirst: str | None = None
 
     def reasons(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -292,6 +296,11 @@ def post_pass(
             reason = "legal"
         elif author_keys and _is_byline(key, author_keys):
             reason = "byline"
+        elif (previous == "title" and not description_key and result.standfirst is None
+              and is_headline_like(text) and word_count(text) >= STANDFIRST_MIN_WORDS):
+            # Under the headline, not a sentence, and the page declares no description: the
+            # standfirst, or the body's first line; kept in the body, and as the description.
+            result.standfirst = text
         previous = reason
         entries.append((text, reason))
         if reason:
@@ -373,6 +382,8 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
             continue
         if i >= cut:
             result.dropped.append(("tail", text))
+            if i > 0 and entries[i - 1][1] == "title" and result.standfirst is None:
+                result.standfirst = text
         else:
             kept.append(text)
     return kept

@@ -322,6 +322,16 @@ def describe_stats(s: dict[str, Any]) -> str:
         total = sum(count for _, count in outcomes)
         lines.append(f"  {printable(source) if source is not None else '(no source)'}: "
                      f"{total:,}: {counts}")
+    cut = s["much_cut"]
+    if cut["total"]:
+        lines.append(f"articles with more than {cut['share']:.0%} of the extracted words "
+                     f"removed: {cut['total']:,}" + (" (the largest shares):"
+                                                     if cut["total"] > len(cut["articles"])
+                                                     else ":"))
+        for a in cut["articles"]:
+            lines.append(f"  #{a['id']} {printable(a['url'])}: {a['removed_words']:,} words "
+                         f"removed, {a['word_count']:,} kept, {a['repeated_paragraphs_removed']}"
+                         " repeated paragraphs")
     if run is None:
         lines.append("last run: no runs recorded")
     else:

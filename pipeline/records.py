@@ -81,6 +81,9 @@ class Article:
     image_caption: str | None = None
     tags: list[str] = field(default_factory=list)  # a JSON array (text) in the database
     repeated_paragraphs_removed: int = 0
+    # Words the cleaner took out of what the extractor returned (repeated copies, prompts,
+    # the tail...): a page where this is a large share is worth a look (`scrape stats`).
+    removed_words: int = 0
     fetched_at: str = ""
     # The page's own rel=canonical (or og:url) as declared, whatever site it names; a
     # syndicated copy names the original there. `canonical_url` is the key: the same link

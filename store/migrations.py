@@ -209,9 +209,16 @@ def m006_fts_indexed_per_batch(db: sqlite_utils.Database) -> None:
         END""")
 
 
+def m007_article_removed_words(db: sqlite_utils.Database) -> None:
+    """Words the cleaner removed from what the extractor returned (Article.removed_words);
+    NULL for articles stored before: not known."""
+    db["articles"].add_column("removed_words", int)
+
+
 MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
                                m003_fetch_validators_and_source, m004_duplicates,
-                               m005_runs_sources_pages_search, m006_fts_indexed_per_batch]
+                               m005_runs_sources_pages_search, m006_fts_indexed_per_batch,
+                               m007_article_removed_words]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

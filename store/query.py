@@ -280,10 +280,24 @@ def database_files(db: sqlite_utils.Database) -> dict[str, int]:
     return sizes
 
 
+# Articles of which the cleaner removed more than CUT_SHARE of the words the extractor
+# returned: worth a look (a repeated body is a good reason, a cut article a bad one).
+CUT_SHARE = 0.2
+CUT_LISTED = 20
+_CUT_WHERE = "removed_words > ? * (removed_words + word_count)"
+_MUCH_CUT = (f"SELECT id, url, word_count, removed_words, repeated_paragraphs_removed "
+             f"FROM articles WHERE {_CUT_WHERE} "
+             f"ORDER BY removed_words * 1.0 / (removed_words + word_count) DESC, id LIMIT ?")
+_MUCH_CUT_COUNT = f"SELECT count(*) FROM articles WHERE {_CUT_WHERE}"
+
+
 def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     """What the database holds, as a JSON-ready dict:
 
     path, size {main, wal, total} in bytes; articles {total, unique, duplicates};
+    much_cut {share, total, articles: [{id, url, word_count, removed_words,
+    repeated_paragraphs_removed}]}: the articles of which cleaning removed more than `share`
+    of the extracted words, the CUT_LISTED with the largest share first;
     fetches {total, by_source: [{source, outcome, count}] (source then outcome; the source
     may be None)}; last_run: the `runs` row with the highest id ({id, command, started_at,
     finished_at, status, counts} with counts decoded from JSON, None until the run ends) or
@@ -297,6 +311,10 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
         for source, outcome, count in db.execute(
             "SELECT source, outcome, count(*) FROM fetches GROUP BY source, outcome "
             "ORDER BY source IS NULL, source, outcome")]
+    much_cut = [dict(zip(("id", "url", "word_count", "removed_words",
+                          "repeated_paragraphs_removed"), row, strict=True))
+                 for row in db.execute(_MUCH_CUT, [CUT_SHARE, CUT_LISTED])]
+    (cut_total,) = db.execute(_MUCH_CUT_COUNT, [CUT_SHARE]).fetchone()
     run = db.execute("SELECT id, command, started_at, finished_at, status, counts FROM runs "
                      "ORDER BY id DESC LIMIT 1").fetchone()
     last_run = None
@@ -310,6 +328,7 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
         "path": path,
         "size": {**size, "total": size["main"] + size["wal"]},
         "articles": {"total": total, "unique": total - duplicates, "duplicates": duplicates},
+        "much_cut": {"share": CUT_SHARE, "total": cut_total, "articles": much_cut},
         "fetches": {"total": sum(r["count"] for r in by_source), "by_source": by_source},
         "last_run": last_run,
     }
