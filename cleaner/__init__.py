@@ -2,10 +2,12 @@
 
 `Cleaner` is the stage (Page -> Result); the modules are usable on their own:
 prune (selectolax pre-pass), extract (trafilatura), repeats (collapse), boilerplate
-(post-pass rules), text_dump (plain-text input), text (normalisation, hashes).
+(post-pass rules), selectors (a source's CSS selectors), text_dump (plain-text input),
+text (normalisation, hashes).
 """
 
 from .repeats import collapse_repeats
+from .selectors import Selectors, SelectorError
 from .stage import CleanConfig, Cleaner
 
-__all__ = ["CleanConfig", "Cleaner", "collapse_repeats"]
+__all__ = ["CleanConfig", "Cleaner", "SelectorError", "Selectors", "collapse_repeats"]

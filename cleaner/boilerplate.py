@@ -24,7 +24,7 @@ _DATE = re.compile(
     r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}"
     rf"|\d{{1,2}}(?:st|nd|rd|th)? {_MONTHS},? \d{{4}}"
     rf"|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})\b"
-    r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?)?)?",
+    r"(?:,? (?:at )?\d{1,2}[:.]\d{2}(?: ?[ap]\.?m\.?| uhr\b)?)?",
     re.IGNORECASE,
 )
 # Day, month name, year in the languages of most of the pages we see: "22 de janeiro de
@@ -51,7 +51,7 @@ _TIME = re.compile(
     r"\s*(?:[ap]\.?m\.?|uhr|h|hrs)?(?:\s+[A-Z]{2,4}\b)?", re.IGNORECASE)
 _DATE_LABEL = re.compile(
     r"^(?:date|dated|published|posted|updated|last updated|modified|on|am|le|el|il|"
-    r"veröffentlicht|publié|publicado|pubblicato|aktualisiert|mis à jour|actualizado)?"
+    r"veröffentlicht|stand|publié|publicado|pubblicato|aktualisiert|mis à jour|actualizado)?"
     r"\s*:?\s*$",
     re.IGNORECASE,
 )
@@ -60,6 +60,8 @@ _LABELLED_TIME = re.compile(
     r"\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?\.?$",
     re.IGNORECASE,
 )
+# The attribution line of an embedded post: "— Jane Doe (@janedoe) April 25, 2024".
+_TWEET_SIGNATURE = re.compile(r"^[—–-]\s*[^()]{1,60}\(@\w{1,30}\)\s")
 _NUMBER = re.compile(r"\d+")
 # A caption ends with its credit: "... Picture: KCNA via REUTERS", "(Photo: AP)", "Image © X".
 _CREDIT = re.compile(
@@ -165,16 +167,20 @@ class PostPass:
         return counts
 
 
-def is_date_line(text: str) -> bool:
+def is_date_line(text: str, loose: bool = True) -> bool:
     """A paragraph that is only a date (and time), perhaps with a label such as "Published".
 
-    English forms are matched exactly; a short line in another language counts when htmldate
-    reads a date in it and it has no sentence ending ("3. März 2024, 14:05 Uhr").
+    English forms are matched exactly; with `loose`, a short line in another language counts
+    when htmldate reads a date in it and it has no sentence ending ("3. März 2024, 14:05
+    Uhr"). That also reads an event list's "03.11.2022 - Band - Venue" or "Termin: 29.02.2020",
+    so the caller asks for it only where a dateline sits (before the body's first prose).
     """
     n = word_count(text)
     if n > 12:
         return False
     if _LABELLED_TIME.match(text):
+        return True
+    if _TWEET_SIGNATURE.match(text) and (_DATE.search(text) or _WRITTEN_DATE.search(text)):
         return True
     if _DATE.search(text) or _WRITTEN_DATE.search(text):
         rest = _WRITTEN_DATE.sub(" ", _DATE.sub(" ", text))
@@ -182,7 +188,7 @@ def is_date_line(text: str) -> bool:
         rest = re.sub(r"[|·•,\-–—()\[\]]", " ", rest).strip()
         if _DATE_LABEL.match(rest) or word_count(rest) == 0:
             return True
-    if len(_NUMBER.findall(text)) >= 2 and not text.rstrip().endswith((".", "!", "?")):
+    if loose and len(_NUMBER.findall(text)) >= 2 and not text.rstrip().endswith((".", "!", "?")):
         return printed_date(text, extensive=False) is not None
     return False
 
@@ -284,7 +290,7 @@ def post_pass(
             reason = "title"
         elif key and key == description_key and previous == "title" and not lead:
             reason = "description"
-        elif is_date_line(text):
+        elif is_date_line(text, loose=lead):
             result.date_line = result.date_line or text
             reason = "date_line"
         elif key in caption_keys or (lead and is_caption(text)):

@@ -8,8 +8,8 @@ The stage holds only configuration, so it can be pickled into another process un
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from pipeline.charsets import decode_text
 from pipeline.records import Article, Page, Result
@@ -27,6 +27,7 @@ from .extract import (
 )
 from .prune import prune
 from .repeats import collapse_repeats
+from .selectors import Selectors
 from .text import content_hash, printed_date, split_paragraphs, word_count
 from .text_dump import find_headline
 
@@ -53,6 +54,14 @@ class CleanConfig:
     # trafilatura without its fallback extractors (readability, jusText compared with its
     # own result): less CPU a page; bench/quality.py's "cleaner-fast" measures what it costs.
     fast: bool = False
+    # CSS selectors applied before the pre-pass (selectors.py): `selectors` to every page
+    # (scrape ingest/clean options); `source_selectors` by Page.source (a sources file's
+    # content_selector/drop_selectors), which win for that source's pages.
+    selectors: Selectors | None = None
+    source_selectors: Mapping[str, Selectors] = field(default_factory=dict, hash=False)
+
+    def selectors_of(self, source: str) -> Selectors | None:
+        return self.source_selectors.get(source, self.selectors)
 
 
 class Cleaner:
@@ -93,7 +102,7 @@ class Cleaner:
             ex = _from_text(text)
         else:
             ex, captions = _from_html(text, url if url.startswith("http") else None, drops,
-                                      self.config.fast)
+                                      self.config.fast, self.config.selectors_of(page.source))
             if ex is None:
                 return None
         kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
@@ -103,34 +112,40 @@ class Cleaner:
             drops["repeat"] = repeated
         drops.update((f"post.{k}", v) for k, v in post.reasons().items())
         body = "\n".join(post.kept)
+        words = word_count(body)
         return Article(
             url=url,
             canonical_url=_canonical(url, ex.url),
             title=ex.title,
-            description=ex.description,
+            description=ex.description or post.standfirst,
             author=ex.author,
             date=ex.date or printed_date(post.date_line),
             date_modified=ex.date_modified,
             sitename=ex.sitename,
             language=ex.language,
             text=body,
-            word_count=word_count(body),
+            word_count=words,
             content_hash=content_hash(body),
             image_url=ex.image_url,
             image_caption=post.caption or (captions[0] if captions else None),
             tags=ex.tags,
             repeated_paragraphs_removed=repeated,
+            removed_words=max(0, sum(map(word_count, ex.paragraphs)) - words),
             fetched_at=page.fetched_at,
             canonical_link=canonicalize(ex.url) if ex.url else None,
         )
 
 
-def _from_html(html: str, url: str | None, drops: dict[str, int],
-               fast: bool = False) -> tuple[Extracted | None, list[str]]:
+def _from_html(html: str, url: str | None, drops: dict[str, int], fast: bool = False,
+               selectors: Selectors | None = None) -> tuple[Extracted | None, list[str]]:
     """Pre-pass, trafilatura and the page's declared metadata: (extracted, figure captions)."""
+    served = html  # declarations are read from the page as served, whatever selectors keep
+    if selectors is not None:  # the user's selectors hold for the fallback below too
+        html, found = selectors.apply(html)
+        drops.update(found)
     pruned, report = prune(html)
     drops.update((f"prune.{k}", v) for k, v in report.removed.items())
-    head = declared(html, base_url=url)
+    head = declared(served, base_url=url)
     # trafilatura's metadata pass only where the page's declarations fall short.
     own = declared_enough(head)
     options = dict(with_metadata=not own, fast=fast,

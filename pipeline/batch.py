@@ -18,6 +18,11 @@ The sources file is a list of `[[source]]` tables (data/sources.toml is a docume
                                   # (default: --max-age; as `scrape ingest --max-age`;
                                   # 0 to 876600, 100 years)
     enabled = true                # optional; false keeps the entry but does not read it
+    # content_selector = "div.article-body"   # optional: CSS of the article's container;
+                                  # its pages are cleaned from what it matches (the whole
+                                  # page when it matches nothing: drops "selector.no_match")
+    # drop_selectors = [".related", ".newsletter"]   # optional: CSS of boxes removed first
+                                  # (cleaner/selectors.py; at most 50, 1000 characters each)
     # allow_local_files = true    # urls only: its list may name local paths and file://
                                   # URLs (refused by default: a list's lines are data)
 
@@ -72,7 +77,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from cleaner import Cleaner
+from cleaner import CleanConfig, Cleaner, SelectorError, Selectors
 from scraper import Fetcher
 from scraper.sources import FetchBytes, discover, kind_of, parse_feed, parse_sitemap
 from store import History, open_db
@@ -110,7 +115,7 @@ EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 KINDS = ("feed", "sitemap", "urls", "page")
 FIELDS = ("name", "kind", "url", "path", "max_pages", "max_age_hours", "enabled",
-          "allow_local_files")
+          "allow_local_files", "content_selector", "drop_selectors")
 # Read at most this much of a sources file: a real one is a few KiB; /dev/zero is endless.
 MAX_SOURCES_BYTES = 16 * 1024 * 1024
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -139,6 +144,7 @@ class Source:
     max_age_hours: float | None = None
     enabled: bool = True
     allow_local_files: bool = False  # kind "urls": local paths and file:// URLs in its list
+    selectors: Selectors | None = None  # content_selector, drop_selectors: for its pages
     config: dict[str, Any] = field(default_factory=dict, compare=False)  # the entry as written
     line: int | None = None  # of its [[source]] header
 
@@ -277,12 +283,17 @@ def _source(entry: dict[str, Any], index: int, path: Path, lines: _Lines,
     elif local and kind != "urls":
         problem("allow_local_files", "allow_local_files is for a source of kind 'urls' (a "
                                      "list whose lines may name local files)")
+    try:
+        selectors = Selectors.of(entry)
+    except SelectorError as exc:
+        problem(exc.field, str(exc))
+        selectors = None
     if not (isinstance(name, str) and kind in KINDS and location):
         return None
     return Source(name=name, kind=kind, location=location, max_pages=max_pages,
                   max_age_hours=float(max_age) if max_age is not None else None,
                   enabled=enabled is True, allow_local_files=local is True,
-                  config=dict(entry), line=lines.of(index))
+                  selectors=selectors, config=dict(entry), line=lines.of(index))
 
 
 def _location(entry: dict[str, Any], kind: Any, path: Path,
@@ -562,12 +573,19 @@ def _locked(command: str, args: argparse.Namespace, work: Work, output: Output) 
 # The command
 
 
-def cmd_batch(args: argparse.Namespace) -> int:
+def sources_or_report(path: str, command: str) -> list[Source] | None:
+    """The sources file's sources; None after printing its problems (the caller exits 2)."""
     try:
-        sources = load_sources(args.sources)
+        return load_sources(path)
     except SourcesError as exc:
         for problem in exc.problems:
-            print(printable(f"scrape batch: {problem}"), file=sys.stderr)
+            print(printable(f"scrape {command}: {problem}"), file=sys.stderr)
+        return None
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    sources = sources_or_report(args.sources, "batch")
+    if sources is None:
         return EXIT_USAGE
     if args.check:
         for s in sources:
@@ -575,6 +593,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 f"max_pages {s.max_pages}" if s.max_pages else "",
                 f"max_age_hours {s.max_age_hours:g}" if s.max_age_hours is not None else "",
                 "allow_local_files" if s.allow_local_files else "",
+                "content_selector" if s.selectors and s.selectors.content else "",
+                f"drop_selectors {len(s.selectors.drop)}" if s.selectors and s.selectors.drop
+                else "",
                 "" if s.enabled else "disabled"]))
             print(printable(f"{s.name:<20} {s.kind:<8} {s.location}"
                             + (f"  ({limits})" if limits else "")))
@@ -590,7 +611,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             with Fetcher(fetch_config(args)) as fetcher:
                 tasks = batch_tasks(sources, fetcher, side, history, args.max_age,
                                     args.allow_local_files)
-                return ingest(tasks, args.db, fetcher, Cleaner(), on_result=output.result,
+                return ingest(tasks, args.db, fetcher, source_cleaner(sources),
+                              on_result=output.result,
                               side=side, run_id=run_id, revalidated=True,
                               dedup=dedup_config(args), executor=executor_for(args))
         finally:
@@ -598,6 +620,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     return run_recorded("batch", args, work, Output(json_lines=args.log_json, show_source=True,
                                                       label="batch"))
+
+
+def source_cleaner(sources: Iterable[Source]) -> Cleaner:
+    """The cleaner of a run: each source's selectors for the pages it claims (Page.source)."""
+    return Cleaner(CleanConfig(source_selectors={s.name: s.selectors for s in sources
+                                                 if s.selectors is not None}))
 
 
 def add_allow_local_files(p: argparse.ArgumentParser) -> None:

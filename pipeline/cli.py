@@ -8,6 +8,8 @@
                                                    the same for the sources of a TOML file
     scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text]
                                                    print the clean record, store nothing
+ingest and clean take --content-selector CSS and --drop-selector CSS (repeatable): the
+article's container and boxes to remove, for every page (cleaner/selectors.py).
     scrape dups [--min-size N] [--json] [--db PATH]
                                                    stories stored more than once
 ingest, batch and clean take the fetch options: --timeout, --delay, --concurrency, --per-host,
@@ -34,7 +36,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from cleaner import Cleaner
+from cleaner import Cleaner, SelectorError
 from scraper import Fetcher
 from scraper.warc import SaveWarc, WarcReader
 from store import clusters
@@ -46,7 +48,9 @@ from .options import (
     add_dedup_options,
     add_executor_options,
     add_fetch_options,
+    add_selector_options,
     bounded,
+    clean_config,
     dedup_config,
     executor_for,
     fetch_config,
@@ -85,7 +89,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                    allow_local_files=args.allow_local_files)
                 pages = None
             summary = ingest(
-                tasks, args.db, fetcher, Cleaner(), on_result=output.result,
+                tasks, args.db, fetcher, Cleaner(clean_config(args)), on_result=output.result,
                 max_age_hours=args.max_age, side=side, run_id=run_id,
                 dedup=dedup_config(args), executor=executor_for(args),
                 pages=pages, page_stages=[saver] if saver is not None else [],
@@ -104,6 +108,8 @@ def ingest_usage(args: argparse.Namespace) -> str | None:
         return "give at least one URL or path, --urls FILE or --warc FILE"
     if args.warc and (args.targets or args.urls):
         return "give URLs or --warc files, not both in one run"
+    if (problem := selectors_usage(args)) is not None:
+        return problem
     if args.warc and args.max_age is not None:  # refused rather than silently ignored
         return ("--max-age skips pages fetched recently; pages read from a WARC file are "
                 "not fetched: drop it")
@@ -121,6 +127,16 @@ def ingest_usage(args: argparse.Namespace) -> str | None:
             refuse_overwrite(args.save_warc, args.db, temporary_suffixes=(".part",))
         except OutputIsDatabase as exc:
             return f"--save-warc {exc}"
+    return None
+
+
+def selectors_usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with --content-selector / --drop-selector together (each alone is
+    checked by argparse), or None."""
+    try:
+        clean_config(args)
+    except SelectorError as exc:
+        return f"--drop-selector: {exc.reason}"
     return None
 
 
@@ -147,9 +163,12 @@ def report_warcs(output: Output, readers: Sequence[WarcReader], saver: SaveWarc 
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
+    if (problem := selectors_usage(args)) is not None:
+        print(printable(f"scrape clean: {problem}"), file=sys.stderr)
+        return 2
     with Fetcher(fetch_config(args)) as fetcher:
         result = next(clean_results(tasks_for([args.target], origin_url=args.url),
-                                    fetcher, Cleaner()))
+                                    fetcher, Cleaner(clean_config(args))))
     if result.article is None:
         print(f"scrape clean: {result.outcome}: {result.error} ({args.target})", file=sys.stderr)
         return 1
@@ -216,6 +235,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_allow_local_files(p)
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
     add_dedup_options(p)
+    add_selector_options(p)
     batch.add_log_json(p)
     add_fetch_options(p)
     add_executor_options(p)
@@ -226,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--url", default=None, metavar="ORIGINAL_URL",
                    help="where a local file came from (keys the record, resolves links)")
     p.add_argument("--format", choices=("json", "text"), default="json")
+    add_selector_options(p)
     add_fetch_options(p)
     p.set_defaults(func=cmd_clean)
 

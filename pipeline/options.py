@@ -9,7 +9,9 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cleaner import CleanConfig, SelectorError, Selectors
 from cleaner.dedup import DedupConfig
+from cleaner.selectors import CONTENT, DROP, check
 from scraper import FetchConfig
 
 from .executors import Executor, InProcess, ProcessPool, cpus
@@ -151,6 +153,31 @@ def share(text: str) -> float:
     if not 0 < value <= 1:
         raise argparse.ArgumentTypeError(f"must be in (0, 1], not {text}")
     return value
+
+
+def selector_option(text: str) -> str:
+    """The argparse type of a CSS selector option (cleaner/selectors.py checks it)."""
+    try:
+        return check(text)
+    except SelectorError as exc:
+        raise argparse.ArgumentTypeError(exc.reason) from None
+
+
+def add_selector_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--content-selector", type=selector_option, default=None, metavar="CSS",
+                   help="clean each page from what this CSS selector matches (the article's "
+                        "container); a page where it matches nothing is cleaned whole")
+    p.add_argument("--drop-selector", type=selector_option, action="append", default=[],
+                   metavar="CSS",
+                   help="remove what this CSS selector matches before cleaning (related "
+                        "links, newsletter boxes); repeatable, up to 50")
+
+
+def clean_config(args: argparse.Namespace) -> CleanConfig:
+    """The cleaning the options ask for; SelectorError (its reason for --drop-selector) when
+    they name too many selectors."""
+    return CleanConfig(selectors=Selectors.of({CONTENT: args.content_selector,
+                                               DROP: args.drop_selector or None}))
 
 
 def add_dedup_options(p: argparse.ArgumentParser) -> None:

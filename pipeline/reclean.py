@@ -5,12 +5,15 @@ so the writer's batches never disturb the reading), runs it through the same sta
 fetch would (Cleaner -> Sign -> the store), and counts what changed. No page is fetched and
 no fetch attempt is recorded; an article is never deleted because the new cleaner finds
 nothing in its page (that is counted as "lost" and the stored record stays).
+A page of a batch source is cleaned with that source's content_selector/drop_selectors: as
+the `sources` table keeps them from its last batch run, or as `--sources FILE` names them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sqlite3
 import sys
 from collections import Counter
@@ -19,7 +22,9 @@ from contextlib import closing, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cleaner import Cleaner
+import sqlite_utils
+
+from cleaner import CleanConfig, Cleaner, Selectors
 from cleaner.dedup import DedupConfig, LSHIndex
 from scraper import detect_encoding
 from store import Store, open_db
@@ -27,13 +32,15 @@ from store.lock import LockHeld, RunLock, lock_path
 from store.pages import unpack
 from store.runs import finish_run, mark_interrupted, start_run
 
-from .batch import EXIT_DATABASE, EXIT_LOCKED
+from .batch import EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE, sources_or_report
 from .charsets import text_codec
 from .cli_store import guarded, no_database
 from .executors import CleanSteps, Executor, InProcess
 from .options import DEFAULT_DB, add_executor_options, executor_for
 from .progress import printable
 from .records import Page, Result
+
+log = logging.getLogger(__name__)
 
 # What a re-cleaned page can come to, in the order the summary prints them.
 OUTCOMES = ("updated", "unchanged", "new", "duplicate", "lost", "failed", "store.error")
@@ -111,9 +118,31 @@ def reclean(db_path: str | Path, since: str | None = None, cleaner: Cleaner | No
     return summary
 
 
+def stored_selectors(db: sqlite_utils.Database) -> dict[str, Selectors]:
+    """Each source's selectors as its last batch run read them (`sources.config`)."""
+    found: dict[str, Selectors] = {}
+    for name, config in db.execute("SELECT name, config FROM sources"):
+        try:
+            entry = json.loads(config or "{}")
+            selectors = Selectors.of(entry) if isinstance(entry, dict) else None
+        except ValueError as exc:  # not JSON, or a selector this version refuses
+            log.warning("source %s: its stored selectors are not used: %s", name, exc)
+            continue
+        if selectors is not None:
+            found[name] = selectors
+    return found
+
+
 def cmd_reclean(args: argparse.Namespace) -> int:
-    """Exit 0 when done, 1 without a database, 3 when a run holds the lock (it writes too),
-    4 when the database cannot be used (corrupt, read-only: cli_store.guarded)."""
+    """Exit 0 when done, 1 without a database, 2 for a bad --sources file, 3 when a run holds
+    the lock (it writes too), 4 when the database cannot be used (corrupt, read-only:
+    cli_store.guarded)."""
+    selectors = None  # from the database
+    if args.sources is not None:
+        sources = sources_or_report(args.sources, "reclean")
+        if sources is None:
+            return EXIT_USAGE
+        selectors = {s.name: s.selectors for s in sources if s.selectors is not None}
     if no_database("reclean", args.db):
         return 1
 
@@ -131,19 +160,25 @@ def cmd_reclean(args: argparse.Namespace) -> int:
                         f"{exc}"), file=sys.stderr)
         return EXIT_DATABASE
     try:
-        return guarded("reclean", args.db, lambda: _recorded(args, show))
+        return guarded("reclean", args.db, lambda: _recorded(args, show, selectors))
     finally:
         lock.release()
 
 
-def _recorded(args: argparse.Namespace, show: Callable[[Result], None]) -> int:
-    """The reclean run, recorded in `runs`; database errors propagate (to guarded)."""
+def _recorded(args: argparse.Namespace, show: Callable[[Result], None],
+              selectors: dict[str, Selectors] | None = None) -> int:
+    """The reclean run, recorded in `runs`, with the sources' `selectors` (None: those the
+    database keeps); database errors propagate (to guarded)."""
     with closing(open_db(args.db)) as db:
         mark_interrupted(db)
-        run_id = start_run(db, "reclean", {"since": args.since, "db": str(args.db)})
+        run_id = start_run(db, "reclean", {"since": args.since, "db": str(args.db),
+                                           "sources": args.sources})
         summary = RecleanSummary()
+        if selectors is None:
+            selectors = stored_selectors(db)
         try:
             summary = reclean(args.db, since=args.since, on_result=show,
+                              cleaner=Cleaner(CleanConfig(source_selectors=selectors)),
                               executor=executor_for(args))
         except BaseException:
             with suppress(sqlite3.Error):  # the database may be what failed: its error counts
@@ -161,5 +196,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--since", default=None, metavar="DATE",
                    help="only pages fetched at or after DATE (YYYY-MM-DD or ISO 8601, UTC)")
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
+    p.add_argument("--sources", default=None, metavar="FILE",
+                   help="clean each source's pages with the content_selector and "
+                        "drop_selectors of this sources file (default: as its last batch "
+                        "run read them)")
     add_executor_options(p, cluster=False)
     p.set_defaults(func=cmd_reclean)  # `scrape -v reclean` also lists unchanged pages
