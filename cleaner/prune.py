@@ -30,6 +30,10 @@ comment comments commentlist disqus respond share sharing social sharebar social
 related recommended recommendations mostread most-read trending outbrain taboola
 newsletter subscribe subscription signup consent gdpr author-bio pager
 """.split())
+# Class names that say what a block has, is set up for or is filed under, not what it is:
+# "has-comments", "enable-pin-share", "category-no-newsletter" on the article itself.
+MODIFIER_PREFIXES = ("has-", "is-", "no-", "with-", "enable-", "enabled-", "disable-",
+                     "category-", "tag-", "tags-", "format-", "type-", "status-")
 _NAME_TOKENS = re.compile(r"[a-z]+")
 _COMPOUND_NAMES = tuple(name for name in BOILERPLATE_NAMES if "-" in name)
 # Candidates are preselected in C by substring; the token check in Python then confirms.
@@ -170,7 +174,8 @@ def _attached(node: LexborNode) -> bool:
 
 def _boilerplate_name(node: LexborNode) -> bool:
     attrs = node.attributes
-    names = " ".join(v for k, v in attrs.items() if k in ("class", "id") and v).lower()
+    names = " ".join(name for k, v in attrs.items() if k in ("class", "id") and v
+                     for name in v.lower().split() if not name.startswith(MODIFIER_PREFIXES))
     if not names:
         return False
     return (any(tok in BOILERPLATE_NAMES for tok in _NAME_TOKENS.findall(names))
