@@ -83,6 +83,31 @@ _CTA_START = re.compile(
     r"|\[[A-Z][A-Z ]{2,}\]\W*$",
     re.IGNORECASE,
 )
+# The label over a block of recommended links, in the languages of most pages we see. A line
+# that is only such a label, followed to the end of the page by nothing but list items and
+# short lines, starts the block (`_recommended_block`).
+_RECOMMEND_LABEL = re.compile(
+    r"^(?:you (?:might|may|will) (?:also )?(?:like|enjoy)|related(?: (?:articles?|stories|posts"
+    r"|news|content|coverage|links|reading|topics))?|more (?:stories|news|articles)"
+    r"|more (?:from|on|about) .{1,40}|recommended(?: for you| reading| stories)?"
+    r"|most (?:read|popular|viewed|shared)|(?:latest|top|trending|popular) (?:news|stories"
+    r"|articles|posts)|further reading|see also|also read|read (?:more|also|next)"
+    r"|(?:das )?könnte (?:sie|dich) (?:auch )?interessieren|mehr zum thema.{0,40}"
+    r"|weiterführende links|weitere (?:artikel|nachrichten|themen|beiträge|meldungen)"
+    r"|(?:neue|neueste|aktuelle) (?:nachrichten|artikel)|lesen sie (?:auch|mehr)"
+    r"|auch interessant|schon gelesen|meistgelesen(?:e artikel)?"
+    r"|(?:le|te) puede interesar|(?:noticias|artículos) relacionad[oa]s|lee también"
+    r"|más noticias|(?:à )?lire aussi|vous aimerez aussi|sur le même sujet"
+    r"|leggi anche|potrebbe interessarti|articoli correlati|leia também|veja também"
+    r"|notícias relacionadas|lees ook|meer nieuws|gerelateerde artikelen)\W*$",
+    re.IGNORECASE,
+)
+# A teaser line under such a label, in one: "Lesen Sie auch: Headline", "LE PUEDE INTERESAR: ...".
+_TEASER = re.compile(
+    r"^(?:lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|(?:le|te) puede interesar"
+    r"|lee también|(?:à )?lire aussi|leggi anche|leia também|veja também|lees ook)\s*:",
+    re.IGNORECASE,
+)
 # An instruction ("Click the Start button", "Register the car", "Download the source from")
 # is a how-to's prose as often as a button: a prompt only as a short label.
 _INSTRUCTION = re.compile(r"^(?:click|tap|register|download|please read)\b", re.IGNORECASE)
@@ -144,6 +169,7 @@ FOOTER_MAX_WORDS = 60
 MIN_TAGS = 5
 HEADLINE_MAX_WORDS = 20
 MAX_WEAK_STREAK = 8
+LABEL_MAX_WORDS = 8  # a block label is short ("More from the Taipei Times")
 STANDFIRST_MIN_WORDS = 6  # a shorter line under the headline is a kicker or a label
 BYLINE_EXTRA_WORDS = 5  # words around the author's name in a byline ("By", "Staff Writer")
 
@@ -203,7 +229,7 @@ def is_prompt(text: str) -> bool:
     n = word_count(text)
     if n == 0 or n > CTA_MAX_WORDS:
         return False
-    if _CTA_START.search(text):
+    if _CTA_START.search(text) or _TEASER.search(text):
         return True
     if _INSTRUCTION.search(text) and n <= INSTRUCTION_MAX_WORDS:
         return True
@@ -349,6 +375,25 @@ def _is_truncated_title(text: str) -> bool:
             and word_count(text) <= HEADLINE_MAX_WORDS)
 
 
+def _recommended_block(entries: list[tuple[str, str | None]]) -> int:
+    """Where a trailing block of recommended links starts (len(entries) when there is none):
+    a label line ("You might also like", "Mehr zum Thema") with only list items or short
+    lines after it to the end. Both signs are needed: the label's wording, and the shape of
+    what follows (a teaser list, not the article's paragraphs)."""
+    start = len(entries)
+    for k in range(len(entries) - 1, -1, -1):
+        text, reason = entries[k]
+        line = text.removeprefix("- ")
+        if word_count(line) <= LABEL_MAX_WORDS and (_RECOMMEND_LABEL.match(line)
+                                                    or _TEASER.match(line)):
+            start = k
+        elif reason is not None:
+            continue
+        elif not (text.startswith("- ") or is_headline_like(text)):
+            break
+    return start
+
+
 def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[str]:
     """Keep paragraphs, less the trailing run of non-article lines.
 
@@ -382,6 +427,7 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
         k -= 1
     if block and not overflow:
         cut = k  # the weak lines just before the first strong sign are the same block
+    cut = min(cut, _recommended_block(entries))
     kept = []
     for i, (text, reason) in enumerate(entries):
         if reason is not None:

@@ -229,3 +229,26 @@ def test_bylines_repeating_the_author_go():
     assert post_pass([named, *PROSE], author="Jane Doe").kept == [named, *PROSE]
     assert post_pass(["Read the harbour report", *PROSE], author="Read").kept[0] == (
         "Read the harbour report")
+
+
+def test_a_labelled_block_of_recommended_links_at_the_end_goes():
+    body = ["The council voted on Tuesday to close the old library after a decade of visits "
+            "falling year after year.",
+            "A final decision on the building itself is expected before the end of the year."]
+    teasers = ["- Storm closes coast road 2025-10-14 TRAFFIC: The police said the road would "
+               "reopen once engineers had checked the sea wall, probably on Friday morning.",
+               "- Mayor re-elected 2025-10-10 LANDSLIDE: The mayor won a third term with a "
+               "majority larger than any since the town was given its charter."]
+    for label in ("You might also like", "Mehr zum Thema", "À lire aussi :"):
+        kept = post_pass([*body, label, *teasers]).kept
+        assert kept == body, (label, kept)
+    # The same list without a label is the article's own; a label alone decides nothing
+    # when prose follows it.
+    assert post_pass([*body, *teasers]).kept == [*body, *teasers]
+    assert post_pass([body[0], "Related reading", body[1]]).kept[-1] == body[1]
+
+
+def test_an_inline_teaser_in_another_language_is_a_prompt():
+    assert is_prompt("Lesen Sie auch: Warum der Stadtrat die Bibliothek schließt")
+    assert is_prompt("LE PUEDE INTERESAR: La ficha del caso en el tribunal de Nueva York")
+    assert not is_prompt("Lesen Sie die Stellungnahme des Stadtrats, die am Montag erschien.")
