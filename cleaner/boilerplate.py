@@ -69,6 +69,15 @@ _CREDIT = re.compile(
     r"(?: credit)?\s*(?::|©|/|by)|©)\s*[^.!?]{2,80}\)?\s*$",
     re.IGNORECASE,
 )
+# A line that is only a picture credit, wherever it sits: "Foto: dpa", "(Bild: Jane Doe)",
+# "Photo credit: X / Y", "Titelbild: X on Unsplash". Not "Source:": a table's source is text.
+_CREDIT_LINE = re.compile(
+    r"^[(\[]?\s*(?:photos?|pictures?|images?|fotos?|bild(?:er)?|titelbild|beitragsbild"
+    r"|titelfoto|credits?|crédits?|créditos?|illustrations?)(?: credits?)?\s*(?::|©|/)"
+    r"\s*[^.!?]{1,100}[)\]]?\s*$",
+    re.IGNORECASE,
+)
+CREDIT_MAX_WORDS = 14
 # Prompts and calls to action addressed to the reader.
 _CTA_START = re.compile(
     r"^(?:sign (?:up|in)|log ?in|subscribe|(?:click|tap) (?:here|to (?:subscribe|sign|read more))"
@@ -322,6 +331,8 @@ def post_pass(
         elif key in caption_keys or (lead and is_caption(text)):
             result.caption = result.caption or text
             reason = "caption"
+        elif _CREDIT_LINE.match(text) and word_count(text) <= CREDIT_MAX_WORDS:
+            reason = "credit"
         elif is_prompt(text):
             reason = "prompt"
         elif _LEGAL.search(text) and word_count(text) <= FOOTER_MAX_WORDS:
@@ -406,9 +417,9 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
     streak of more than MAX_WEAK_STREAK weak lines ends the run: that many short lines in a
     row is a list the article owns.
     """
-    cut = len(entries)  # everything from `cut` on goes
+    # A labelled block of recommended links goes first; the walk starts above it.
+    cut = k = _recommended_block(entries)  # everything from `cut` on goes
     streak = 0
-    k = len(entries)
     overflow = False
     block = False  # a prompt or a truncated title: the weak lines around it are links too
     while k > 0:
@@ -427,7 +438,6 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
         k -= 1
     if block and not overflow:
         cut = k  # the weak lines just before the first strong sign are the same block
-    cut = min(cut, _recommended_block(entries))
     kept = []
     for i, (text, reason) in enumerate(entries):
         if reason is not None:

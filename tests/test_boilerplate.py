@@ -252,3 +252,14 @@ def test_an_inline_teaser_in_another_language_is_a_prompt():
     assert is_prompt("Lesen Sie auch: Warum der Stadtrat die Bibliothek schließt")
     assert is_prompt("LE PUEDE INTERESAR: La ficha del caso en el tribunal de Nueva York")
     assert not is_prompt("Lesen Sie die Stellungnahme des Stadtrats, die am Montag erschien.")
+
+
+def test_a_picture_credit_line_goes_anywhere_a_sentence_about_photos_stays():
+    body = ["The council voted on Tuesday to close the old library after a decade of visits "
+            "falling year after year.",
+            "Photos: the reading room as it looked in 1962, before the roof was replaced.",
+            "A final decision on the building itself is expected before the end of the year."]
+    credits = ["Foto: Jane Doe / Stadtarchiv", "(Bild: Max Muster)", "Photo credit: AP"]
+    result = post_pass([body[0], credits[0], body[1], credits[1], body[2], credits[2]])
+    assert result.kept == body
+    assert result.reasons() == {"credit": 3}
