@@ -175,6 +175,7 @@ _CLOSERS = "\"'”’»)]"
 CTA_MAX_WORDS = 30
 PROMPT_MAX_WORDS = 35
 FOOTER_MAX_WORDS = 60
+LEGAL_SHORT_WORDS = 20
 MIN_TAGS = 5
 HEADLINE_MAX_WORDS = 20
 MAX_WEAK_STREAK = 8
@@ -258,7 +259,18 @@ def is_footer(text: str) -> bool:
     """A publisher's imprint or legal line."""
     if word_count(text) > FOOTER_MAX_WORDS:
         return False
-    return bool(_FOOTER_START.search(text) or _LEGAL.search(text))
+    return bool(_FOOTER_START.search(text)) or is_legal(text)
+
+
+def is_legal(text: str) -> bool:
+    """A publisher's legal line: short, or led by its legal sentence. Prose that quotes
+    "some rights reserved", or a post whose last words are the site's copyright, stays."""
+    n = word_count(text)
+    m = _LEGAL.search(text) if n <= FOOTER_MAX_WORDS else None
+    if m is None:
+        return False
+    return (n <= LEGAL_SHORT_WORDS or bool(_FOOTER_START.search(text))
+            or word_count(text[: m.start()]) <= n / 2)
 
 
 def is_tag_list(text: str) -> bool:
@@ -335,7 +347,7 @@ def post_pass(
             reason = "credit"
         elif is_prompt(text):
             reason = "prompt"
-        elif _LEGAL.search(text) and word_count(text) <= FOOTER_MAX_WORDS:
+        elif is_legal(text):
             reason = "legal"
         elif author_keys and _is_byline(key, author_keys):
             reason = "byline"

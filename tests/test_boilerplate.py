@@ -263,3 +263,15 @@ def test_a_picture_credit_line_goes_anywhere_a_sentence_about_photos_stays():
     result = post_pass([body[0], credits[0], body[1], credits[1], body[2], credits[2]])
     assert result.kept == body
     assert result.reasons() == {"credit": 3}
+
+
+def test_a_legal_line_goes_prose_that_ends_in_one_or_quotes_one_stays():
+    prose = ["The council voted on Tuesday to close the old library after a decade of visits "
+             "falling year after year.",
+             "Under the motto 'some rights reserved', the licences sit between full copyright "
+             "and the public domain, and the authors choose which rights they keep.",
+             "Shot on Fuji film with two cameras in Japan and in Germany over a year, the "
+             "pictures were swapped by post twice. Copyright © 2018. All Rights Reserved."]
+    legal = "Copyright 2025 Example Media Ltd. All rights reserved."
+    assert post_pass([*prose, legal]).kept == prose
+    assert post_pass([prose[0], legal, prose[1]]).kept == [prose[0], prose[1]]
