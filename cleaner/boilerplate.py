@@ -73,7 +73,8 @@ _CREDIT = re.compile(
 # "Photo credit: X / Y", "Titelbild: X on Unsplash". Not "Source:": a table's source is text.
 _CREDIT_LINE = re.compile(
     r"^[(\[]?\s*(?:photos?|pictures?|images?|fotos?|bild(?:er)?|titelbild|beitragsbild"
-    r"|titelfoto|credits?|crédits?|créditos?|illustrations?)(?: credits?)?\s*(?::|©|/)"
+    r"|titelfoto|credits?|crédits?|créditos?|illustrations?)(?: credits?| photos?)?\s*"
+    r"(?::|©|/)"
     r"\s*[^.!?]{1,100}[)\]]?\s*$",
     re.IGNORECASE,
 )
@@ -101,8 +102,9 @@ _RECOMMEND_LABEL = re.compile(
     r"|more (?:from|on|about) .{1,40}|recommended(?: for you| reading| stories)?"
     r"|most (?:read|popular|viewed|shared)|(?:latest|top|trending|popular) (?:news|stories"
     r"|articles|posts)|further reading|see also|also read|read (?:more|also|next)"
-    r"|(?:das )?könnte (?:sie|dich) (?:auch )?interessieren|mehr zum thema.{0,40}"
-    r"|weiterführende links|weitere (?:artikel|nachrichten|themen|beiträge|meldungen)"
+    r"|(?:das(?: thema)? )?könnte (?:sie|dich) (?:auch )?interessieren|mehr zum thema.{0,40}"
+    r"|weiterführende links|(?:weitere|mehr) (?:artikel|nachrichten|themen|beiträge|meldungen)"
+    r"|zum weiterlesen|contenido relacionado|à découvrir|à voir aussi"
     r"|(?:neue|neueste|aktuelle) (?:nachrichten|artikel)|lesen sie (?:auch|mehr)"
     r"|auch interessant|schon gelesen|meistgelesen(?:e artikel)?"
     r"|(?:le|te) puede interesar|(?:noticias|artículos) relacionad[oa]s|lee también"
@@ -113,9 +115,13 @@ _RECOMMEND_LABEL = re.compile(
 )
 # A teaser line under such a label, in one: "Lesen Sie auch: Headline", "LE PUEDE INTERESAR: ...".
 _TEASER = re.compile(
-    r"^(?:lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|(?:le|te) puede interesar"
-    r"|lee también|(?:à )?lire aussi|leggi anche|leia também|veja também|lees ook)\s*:",
-    re.IGNORECASE,
+    r"^(?i:lesen sie (?:auch|mehr)|auch lesen|zum weiterlesen|mehr zum thema"
+    r"|auch interessant|(?:le|te) puede interesar|puedes ver|lea (?:también|más)"
+    r"|lee (?:también|más)|vea también|(?:à )?lire aussi|à découvrir|leggi anche"
+    r"|leia também|veja também|lees ook)\s*[:»]"
+    # A one-word teaser verb counts in capitals only ("MIRA: ..."): "Mira:" opens a line of
+    # an interview as often.
+    r"|^(?:LEA|MIRE|MIRA|VEA|LISEZ|LIRE|LESEN)\s*:"
 )
 # An instruction ("Click the Start button", "Register the car", "Download the source from")
 # is a how-to's prose as often as a button: a prompt only as a short label.

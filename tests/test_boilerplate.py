@@ -251,7 +251,11 @@ def test_a_labelled_block_of_recommended_links_at_the_end_goes():
 def test_an_inline_teaser_in_another_language_is_a_prompt():
     assert is_prompt("Lesen Sie auch: Warum der Stadtrat die Bibliothek schließt")
     assert is_prompt("LE PUEDE INTERESAR: La ficha del caso en el tribunal de Nueva York")
+    assert is_prompt("VEA TAMBIÉN: Entre heces y guaricha, la escuela de Panamá Oeste")
+    assert is_prompt("À lire aussi » Ballonnements, lourdeurs : quel est votre profil ?")
+    assert is_prompt("MIRA: Madre se acerca a conocer los motivos de la captura")
     assert not is_prompt("Lesen Sie die Stellungnahme des Stadtrats, die am Montag erschien.")
+    assert not is_prompt("Mira: I started painting when I was nine, in my grandmother's home.")
 
 
 def test_a_picture_credit_line_goes_anywhere_a_sentence_about_photos_stays():
