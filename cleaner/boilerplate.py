@@ -89,6 +89,12 @@ _CTA_START = re.compile(
     # Teaser labels: "SEE MORE: ...", "READ MORE: ...", "RELATED: ...", "WATCH: ...".
     r"|^(?:see|read|watch|listen|related|more)(?: more| also)?\s*:"
     r"|^get access\b|^use (?:the )?code\b"
+    # The same prompts in German, Spanish and French.
+    r"|^(?:jetzt |zum )?newsletter (?:abonnieren|anmelden|bestellen)|^zum newsletter\b"
+    r"|^unterstützen sie\b|^unterstütze\b"
+    r"|\b(?:sie sind|du bist) (?:aktuell |derzeit |noch )?nicht (?:eingeloggt|angemeldet)"
+    r"|^du musst eingeloggt sein|^(?:suscríbete|suscribete|regístrate|únete|hazte (?:miembro|socio))\b"
+    r"|^(?:abonnez-vous|inscrivez-vous|pour lire la suite|pour accéder en illimité)\b"
     # A linked teaser tagged with its kind: "Storm hits coast [VIDEO]", "... [PICS]|".
     r"|\[[A-Z][A-Z ]{2,}\]\W*$",
     re.IGNORECASE,
@@ -125,7 +131,9 @@ _TEASER = re.compile(
 )
 # An instruction ("Click the Start button", "Register the car", "Download the source from")
 # is a how-to's prose as often as a button: a prompt only as a short label.
-_INSTRUCTION = re.compile(r"^(?:click|tap|register|download|please read)\b", re.IGNORECASE)
+_INSTRUCTION = re.compile(
+    r"^(?:click|tap|register|download|please read|(?:jetzt )?(?:abonnieren|registrieren"
+    r"|anmelden))\b", re.IGNORECASE)
 INSTRUCTION_MAX_WORDS = 6
 _CTA_ANYWHERE = re.compile(
     r"\b(?:comment(?:ing)? policy|to comment|leave a comment|before commenting|post a comment"

@@ -255,6 +255,11 @@ def test_an_inline_teaser_in_another_language_is_a_prompt():
     assert is_prompt("À lire aussi » Ballonnements, lourdeurs : quel est votre profil ?")
     assert is_prompt("MIRA: Madre se acerca a conocer los motivos de la captura")
     assert not is_prompt("Lesen Sie die Stellungnahme des Stadtrats, die am Montag erschien.")
+    assert is_prompt("Zum Newsletter anmelden")
+    assert is_prompt("Sie sind aktuell nicht eingeloggt.")
+    assert is_prompt("Suscríbete a nuestro boletín y recibe las noticias cada mañana")
+    assert not is_prompt("Registrieren Sie sich jetzt und machen Sie mit: Bewerten Sie Ihre "
+                         "Lieblingsmarken, teilen Sie Fotos und diskutieren Sie mit Freunden.")
     assert not is_prompt("Mira: I started painting when I was nine, in my grandmother's home.")
 
 
