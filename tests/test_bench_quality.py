@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-
-import quality  # noqa: E402
-import quality_report as qr  # noqa: E402
-import quality_sets as qs  # noqa: E402
+# The bench scripts import each other by name, so bench/ goes on the path for the import
+# only: left there, its store.py would shadow the store package in every process spawned
+# later in the session.
+_BENCH = str(Path(__file__).resolve().parents[1] / "bench")
+sys.path.insert(0, _BENCH)
+try:
+    import quality
+    import quality_report as qr
+    import quality_sets as qs
+finally:
+    sys.path.remove(_BENCH)
 
 BODY = ("The river rose overnight and the old bridge closed at dawn.\n"
         "Engineers said the stone piers would hold until the water fell again.")
