@@ -18,17 +18,10 @@ from htmldate.settings import MIN_DATE
 from htmldate.utils import Extractor as DateOptions
 from trafilatura.settings import set_date_params
 
-from .metadata import (
-    PageMeta,
-    absolute,
-    day,
-    local_day,
-    merge,
-    normalize_date,
-    page_metadata,
-    parse_head,
-)
-from .text import split_paragraphs
+from .dates import day, local_day, normalize_date
+from .metadata import PageMeta, merge, page_metadata, parse_head
+from .values import absolute
+from .text import fold, split_paragraphs
 
 _URL_DATE_OPTIONS = DateOptions(extensive=False, max=datetime(2100, 1, 1), min=MIN_DATE,
                                 original=True, format="%Y-%m-%d")
@@ -94,8 +87,13 @@ def _canonical_link(tree: LexborHTMLParser, base_url: str | None) -> str | None:
 def with_declared(ex: Extracted, head: Declared, base_url: str | None = None) -> Extracted:
     """`ex` with the page's declared metadata merged over trafilatura's (cleaner.metadata's
     rule), dates cut to the day (trafilatura's day settles a UTC timestamp's, see
-    metadata.local_day), and `url` set to the declared canonical link."""
-    own = PageMeta(title=ex.title, description=ex.description, author=ex.author,
+    metadata.local_day), and `url` set to the declared canonical link.
+
+    Where the page's bylines name no person (only the site, an e-mail address), trafilatura's
+    names that are only words of those bylines are the same declaration split its own way
+    ("SPIEGEL ONLINE, Hamburg, Germany" -> "Hamburg; Germany") and are not used."""
+    own = PageMeta(title=ex.title, description=ex.description,
+                   author=_not_from(ex.author, head.meta.bylines),
                    date=normalize_date(ex.date), date_modified=normalize_date(ex.date_modified),
                    sitename=ex.sitename, language=ex.language,
                    image_url=absolute(ex.image_url, base_url or head.canonical_url),
@@ -106,6 +104,18 @@ def with_declared(ex: Extracted, head: Declared, base_url: str | None = None) ->
     ex.sitename, ex.language, ex.image_url, ex.tags = m.sitename, m.language, m.image_url, m.tags
     ex.url = head.canonical_url
     return ex
+
+
+def _not_from(author: str | None, bylines: list[str]) -> str | None:
+    """The "; "-joined names of `author` that share no word with `bylines` and are no part of
+    one ("Happyface" from "happyface313")."""
+    if not author or not bylines:
+        return author
+    words = {w for b in bylines for w in fold(b).split()}
+    keys = [fold(b).replace(" ", "") for b in bylines]
+    names = [n for n in author.split("; ") if (key := fold(n)) and not words & set(key.split())
+             and not any(key.replace(" ", "") in k for k in keys)]
+    return "; ".join(names) or None
 
 
 def url_day(url: str | None) -> str | None:

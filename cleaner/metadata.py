@@ -18,68 +18,52 @@ Merge rule, field by field: the first source that has a usable value wins, in th
 with these adjustments, each measured on real pages:
     - sitename: og:site_name comes before JSON-LD publisher.name, because the publisher is
       often someone else (a wire agency, "Blogger", a parent company), unless og:site_name is
-      only a slug or a URL ("usatoday", "livescience.com"): then publisher.name is better;
-    - author: a name that is only the site's own name ("BBC News" on BBC News) is no byline
-      and is skipped, so the next source is tried; several authors are joined with "; ";
-    - title: a trailing " | Site name" (or " - ", " – ", " — ", " · ", " :: ") is removed when
-      the suffix is the name of the site in any source (compared without case, spaces and
-      punctuation, and without a ".com"-like ending);
+      only a slug or a URL ("usatoday", "livescience.com"): then publisher.name is better (a
+      publisher typed Person, a personal blog's author, is no site name);
+    - author: the people the bylines name, one by one (cleaner.authors): a byline that is only
+      the site's own name ("BBC News" on BBC News), its publisher's, a domain, an id or an
+      e-mail address names nobody, so the next source is tried; several authors are joined
+      with "; ";
+    - title: the headline as printed, the page's <h1> where a declared title agrees with it,
+      without a " | Site" suffix or a kicker (cleaner.titles);
     - title, description: a value cut short with "..." or "…" yields to a later source's
       value that it is the start of;
-    - date: see below.
+    - date: a date-time in UTC yields to the same instant declared with the publisher's offset.
 
 Tags are the first non-empty list (JSON-LD keywords, article:tag, name=keywords/news_keywords,
 trafilatura's), deduplicated case-insensitively in order, without CMS markers and headlines
 pasted into the keywords (`clean_tags`). Images are made absolute against
 the page URL.
 
-Dates are normalised to ISO 8601 here: a date-time keeps its time and offset
-("2025-09-10T05:00:00+00:00", seconds precision, never converted), a date alone is
-"YYYY-MM-DD"; a value that does not parse, or falls outside 1990..tomorrow, is ignored and the
-next source is tried. The Article record stores only the calendar day of each (`date`,
-`date_modified`: "YYYY-MM-DD"), simple and comparable. The day of a date-time with a real
-offset is the publisher's local day. A date-time in UTC (or with no offset) only pins the day
-to within one either way: when trafilatura's day (read from the URL or the printed date) is
-one of the days that instant falls on somewhere on Earth, that day is kept (`local_day`);
-a story published at 20:19 in New York is dated that day, not the next UTC day.
+Dates: see cleaner.dates (a declared date is normalised to ISO 8601 there, and the Article
+keeps the publisher's local day).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import html as htmllib
 import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .text import EARLIEST_DATE, printed_date
+from .authors import clean_authors
+from .dates import local_timestamp, normalize_date
+from .titles import head_titles, headline, iter_h1s, site_matcher, strip_site_suffix
+from .values import absolute, clean_tags, clean_value, dedupe, is_url
 
 HEAD_LIMIT = 500_000  # characters searched for the end of <head> (inline CSS can be large)
 NO_HEAD_LIMIT = 20_000  # characters parsed as the head of a page that marks no head at all
 _LANG = re.compile(r"^[a-zA-Z]{2,3}(?:[-_][a-zA-Z0-9]{2,8})*$")
-_EARLIEST = EARLIEST_DATE
 _LD_SELECTOR = 'script[type="application/ld+json" i]'
 _LD_TYPE = re.compile(r"""\btype\s*=\s*["']?\s*application/ld\+json""", re.IGNORECASE)
 _SCRIPT_END = re.compile(r"</script", re.IGNORECASE)
 _WRAPPER = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 _DECODER = json.JSONDecoder(strict=False)
-# Markup some publishers leave in JSON-LD strings (not "<The Show>" in a description).
-_TAGS = re.compile(r"</?(?:p|br|a|b|i|u|em|strong|span|div|h[1-6]|ul|ol|li|img|figure|"
-                   r"figcaption|small|sup|sub|cite|q)\b[^<>]*>", re.IGNORECASE)
 _ELLIPSIS = re.compile(r"\s*(?:\.\.\.|…)$")
-_SPACE = re.compile(r"\s+")
-_BY = re.compile(r"^by\s+", re.IGNORECASE)
-_NON_WORD = re.compile(r"\W+")
-_WORD = re.compile(r"\w")
-_DOMAIN_END = re.compile(r"\.(?:com|net|org|co\.uk|co|in|info|news)$")
-_SEPARATORS = (" | ", " - ", " – ", " — ", " · ", " :: ")
 _MAX_DEPTH = 20  # JSON-LD nesting followed; real pages use three or four levels
 
 ARTICLE_TYPES = frozenset(("newsarticle", "article", "blogposting", "reportagenewsarticle"))
@@ -98,6 +82,13 @@ class PageMeta:
     language: str | None = None  # primary language subtag, lower case ("en")
     image_url: str | None = None
     tags: list[str] = field(default_factory=list)
+    # Every name the site gives itself (og:site_name, JSON-LD publisher and WebSite names...):
+    # none of them is an author.
+    site_names: list[str] = field(default_factory=list)
+    # The author names as declared, before cleaning: a page that declares only its own name
+    # or an e-mail address has declared its byline all the same (see extract.with_declared).
+    bylines: list[str] = field(default_factory=list)
+    dates: list[str] = field(default_factory=list)  # every declared publication date, in order
 
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(PageMeta))
@@ -130,6 +121,16 @@ def page_metadata(html: str, base_url: str | None = None,
     json_ld, meta = from_json_ld(scripts, base_url), from_meta(tree, base_url)
     out = merge(json_ld, meta)
     out.sitename = choose_sitename(json_ld.sitename, meta.sitename)
+    # <title> is the browser tab's label, often filled from the same field as the <h1>: its
+    # agreeing says less than og:title's or JSON-LD's, so it counts only where neither exists.
+    twitter, tab = head_titles(tree)
+    declared_titles = [json_ld.title, meta.title, twitter]
+    is_site = site_matcher(out.site_names, base_url)
+    h1s = iter_h1s(html, cut if cut != NO_HEAD_LIMIT else 0)  # the body's (or all if unsure)
+    out.title = (headline(h1s, declared_titles, is_site) if any(declared_titles)
+                 else headline(h1s, [tab], is_site, kickers=False)) \
+        or strip_site_suffix(out.title, *out.site_names, url=base_url)
+    out.date = local_timestamp(out.date, out.dates)
     return out
 
 
@@ -164,7 +165,7 @@ def from_meta(tree: LexborHTMLParser, base_url: str | None = None) -> PageMeta:
     values: dict[str, list[str]] = {}
     for node in tree.css("meta[content]"):
         attrs = node.attributes
-        content = _clean(attrs.get("content"))
+        content = clean_value(attrs.get("content"))
         if not content:
             continue
         for attr in ("property", "name", "itemprop"):
@@ -180,7 +181,10 @@ def from_meta(tree: LexborHTMLParser, base_url: str | None = None) -> PageMeta:
                     None)
 
     authors = values.get("author", []) + [a for a in values.get("article:author", [])
-                                          if not _is_url(a)]
+                                          if not is_url(a)]
+    sites = values.get("og:site_name", []) + values.get("application-name", [])
+    sites += [h.lstrip("@") for h in values.get("twitter:site", []) if not is_url(h)]
+    dates = [d for k in _PUBLISHED for v in values.get(k, ()) if (d := normalize_date(v))]
     tags = values.get("article:tag", [])
     if not tags:
         tags = [t for k in ("news_keywords", "keywords") for v in values.get(k, ())
@@ -189,15 +193,21 @@ def from_meta(tree: LexborHTMLParser, base_url: str | None = None) -> PageMeta:
         title=first("og:title"),
         description=first("og:description", "description"),
         author=_join_authors(authors),
-        date=first_date("article:published_time", "datepublished", "date", "pubdate",
-                        "dc.date", "dc.date.issued"),
+        bylines=dedupe(authors),
+        date=dates[0] if dates else None,
         date_modified=first_date("article:modified_time", "og:updated_time", "datemodified"),
         sitename=first("og:site_name"),
         language=_html_language(tree, values),
         image_url=next((u for k in ("og:image", "og:image:url", "og:image:secure_url")
                         for v in values.get(k, ()) if (u := absolute(v, base_url))), None),
         tags=clean_tags(tags),
+        site_names=dedupe(sites),
+        dates=dates,
     )
+
+
+_PUBLISHED = ("article:published_time", "datepublished", "date", "pubdate", "dc.date",
+              "dc.date.issued")
 
 
 def _html_language(tree: LexborHTMLParser, values: dict[str, list[str]]) -> str | None:
@@ -242,22 +252,30 @@ def from_json_ld(scripts: Iterable[str], base_url: str | None = None) -> PageMet
     articles = [e for e in entities if _rank(e) == 0]
     pages = [e for e in entities if _rank(e) == 1]
     chain = articles[:1] + pages  # the page's article; the WebPage as a last resort
+    sites = dedupe([n for e in entities if "website" in _types(e) if (n := _text(e.get("name")))]
+                   # a personal blog declares its author as its publisher: no site name
+                   + [n for e in chain for n in _names(e.get("publisher"), ids, people=False)])
     if not chain:
-        return PageMeta(sitename=_site_name(entities))
+        return PageMeta(sitename=_site_name(entities), site_names=sites)
 
     def pick(reader) -> Any:
         return next((v for e in chain if (v := reader(e))), None)
 
+    bylines = pick(lambda e: _names(e.get("author"), ids)) or []
+
     return PageMeta(
         title=pick(lambda e: _text(e.get("headline")) or _text(e.get("name"))),
         description=pick(lambda e: _text(e.get("description"))),
-        author=pick(lambda e: _join_authors(_names(e.get("author"), ids))),
+        author=_join_authors(bylines),
         date=pick(lambda e: normalize_date(_scalar(e.get("datePublished")))),
         date_modified=pick(lambda e: normalize_date(_scalar(e.get("dateModified")))),
         sitename=pick(lambda e: _first_name(e.get("publisher"), ids)) or _site_name(entities),
         language=pick(lambda e: normalize_language(_scalar(e.get("inLanguage")))),
         image_url=pick(lambda e: _image(e.get("image"), ids, base_url)),
         tags=pick(lambda e: clean_tags(_keywords(e.get("keywords")))) or [],
+        site_names=sites,
+        bylines=bylines,
+        dates=[d for e in chain if (d := normalize_date(_scalar(e.get("datePublished"))))],
     )
 
 
@@ -321,23 +339,26 @@ def _resolve(value: Any, ids: dict[str, dict]) -> Any:
     return value
 
 
-def _names(value: Any, ids: dict[str, dict]) -> list[str]:
-    """Names from a str, a {"name": ...} object (or a reference to one) or a list of those."""
+def _names(value: Any, ids: dict[str, dict], people: bool = True) -> list[str]:
+    """Names from a str, a {"name": ...} object (or a reference to one) or a list of those;
+    without objects typed Person unless `people`."""
     out: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         item = _resolve(item, ids)
         if isinstance(item, dict):
+            if not people and "person" in _types(item):
+                continue
             item = item.get("name")
             if isinstance(item, list):
                 item = " ".join(x for x in item if isinstance(x, str))
         name = _text(item)
-        if name and not _is_url(name):
+        if name and not is_url(name):
             out.append(name)
     return out
 
 
 def _first_name(value: Any, ids: dict[str, dict]) -> str | None:
-    names = _names(value, ids)
+    names = _names(value, ids, people=False)
     return names[0] if names else None
 
 
@@ -361,105 +382,12 @@ def _scalar(value: Any) -> Any:
 
 
 def _text(value: Any) -> str | None:
-    return _clean(value) if isinstance(value, str) else None
+    return clean_value(value) if isinstance(value, str) else None
 
 
-# --- values ----------------------------------------------------------------------------------
-
-
-def _clean(value: str | None) -> str | None:
-    """Entities decoded, tags dropped, whitespace collapsed (JSON-LD strings carry all three)."""
-    if not value:
-        return None
-    if "&" in value:
-        value = htmllib.unescape(value)
-    if "<" in value:
-        value = _TAGS.sub(" ", value)
-    value = _SPACE.sub(" ", value).strip()
-    return value or None
-
-
-def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://", "//", "www."))
-
-
-def _join_authors(names: Iterable[str]) -> str | None:
-    names = dedupe(_BY.sub("", n).strip() for n in names)
-    return "; ".join(names) or None
-
-
-def dedupe(items: Iterable[str | None]) -> list[str]:
-    """Stripped, non-empty, first spelling of each case-insensitive value kept, in order."""
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        item = _clean(item) if isinstance(item, str) else None
-        if item and item.casefold() not in seen:
-            seen.add(item.casefold())
-            out.append(item)
-    return out
-
-
-def clean_tags(tags: Iterable[str | None]) -> list[str]:
-    """`dedupe`d, without what is no tag: CMS markers ("@hp-top-stories", "/article"), stray
-    punctuation and single letters, and headlines pasted into the keywords (over 80 chars)."""
-    return [t for t in dedupe(tags)
-            if (len(t) > 1 or not t.isascii()) and len(t) <= 80 and _WORD.search(t)
-            and not t.startswith(("@", "/"))]
-
-
-def absolute(url: str | None, base_url: str | None) -> str | None:
-    """`url` resolved against the page URL; None unless the result is an http(s) URL."""
-    url = (url or "").strip()
-    if not url:
-        return None
-    if url.startswith("//") and not base_url:
-        url = "https:" + url
-    elif base_url:
-        url = urljoin(base_url, url)
-    return url if url.startswith(("http://", "https://")) else None
-
-
-def normalize_date(value: Any) -> str | None:
-    """ISO 8601 for a declared date: 'YYYY-MM-DD', or a date-time with its time and offset.
-
-    ISO forms first (datetime.fromisoformat after small fixes), then RFC 2822, then htmldate's
-    parser for printed dates (which gives a day only). None when nothing parses or the date is
-    before 1990 or after tomorrow.
-    """
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text or len(text) > 100:
-        return None
-    latest = datetime.combine(date.today() + timedelta(days=1), time())
-    iso = text.replace("z", "Z")
-    if iso.endswith("Z"):
-        iso = iso[:-1] + "+00:00"
-    iso = re.sub(r"\s+([+-]\d\d:?\d\d)$", r"\1", iso)  # "... 05:00:00 +0000"
-    parsed: date | datetime | None = None
-    try:
-        parsed = date.fromisoformat(iso) if len(iso) <= 10 else datetime.fromisoformat(iso)
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            parsed = None
-    if parsed is None:
-        return printed_date(text)
-    naive = parsed if not isinstance(parsed, datetime) else parsed.replace(tzinfo=None)
-    if isinstance(naive, datetime):
-        if not _EARLIEST <= naive <= latest:
-            return None
-        return parsed.isoformat(timespec="seconds")
-    if not _EARLIEST.date() <= naive <= latest.date():
-        return None
-    return naive.isoformat()
-
-
-def day(value: str | None) -> str | None:
-    """The calendar day ('YYYY-MM-DD') of a normalised date, as the publisher wrote it."""
-    return value[:10] if value else None
+def _join_authors(names: Iterable[str], sitenames: Iterable[str] = ()) -> str | None:
+    """Bylines as the people they name (cleaner.authors), "; "-joined."""
+    return "; ".join(clean_authors((n for n in names if n), sitenames)) or None
 
 
 # --- merging ---------------------------------------------------------------------------------
@@ -477,52 +405,23 @@ def merge(*sources: PageMeta) -> PageMeta:
         if value and (cut := _ELLIPSIS.sub("", value)) != value:
             setattr(out, name, next((v for s in sources if (v := getattr(s, name))
                                      and v != value and v.startswith(cut)), value))
-    sites = {_site_key(s.sitename) for s in sources if s.sitename} - {""}
-    out.author = next((a for s in sources if (a := _join_authors(
-        n for n in (s.author or "").split("; ") if _site_key(n) not in sites))), None)
+    names = [n for s in sources for n in (s.sitename, *s.site_names) if n]
+    # The first source whose bylines name a person; its bylines as declared go along (all of
+    # them where none does).
+    out.author, out.bylines = None, dedupe(b for s in sources for b in s.bylines)
+    for s in sources:
+        if author := _join_authors(s.bylines or (s.author or "").split("; "), names):
+            out.author, out.bylines = author, s.bylines
+            break
     out.tags = next((t for s in sources if (t := clean_tags(s.tags))), [])
-    out.title = strip_site_suffix(out.title, *(s.sitename for s in sources))
+    out.title = strip_site_suffix(out.title, *names)
+    out.site_names = dedupe(names)
+    out.dates = dedupe(d for s in sources for d in s.dates)
     return out
 
 
 def choose_sitename(json_ld: str | None, meta: str | None) -> str | None:
     """og:site_name unless it is a slug or URL ("usatoday", "livescience.com"), else JSON-LD's."""
-    if meta and (" " in meta or not meta.islower()) and not _is_url(meta):
+    if meta and (" " in meta or not meta.islower()) and not is_url(meta):
         return meta
     return json_ld or meta
-
-
-def strip_site_suffix(title: str | None, *sitenames: str | None) -> str | None:
-    """'Headline | Site' -> 'Headline' when 'Site' is one of the sitenames (see _site_key)."""
-    sites = {_site_key(s) for s in sitenames if s} - {""}
-    if not title or not sites:
-        return title
-    for sep in _SEPARATORS:
-        head, found, tail = title.rpartition(sep)
-        if found and head.strip() and _site_key(tail) in sites:
-            return head.strip()
-    return title
-
-
-def _site_key(name: str) -> str:
-    """'The Hill', 'TheHill' -> 'thehill'; 'SpaceNews.com', 'www.spacenews.com' -> 'spacenews'."""
-    name = _DOMAIN_END.sub("", name.strip().casefold().removeprefix("www."))
-    return _NON_WORD.sub("", name)
-
-
-def local_day(declared: str | None, hint: str | None) -> str | None:
-    """The day of a declared date, or `hint` (a day) when the declared date-time is in UTC or
-    has no offset and `hint` is a day that instant falls on in some time zone (UTC-12..+14)."""
-    if not declared or not hint or len(declared) <= 10:
-        return day(declared)
-    try:
-        instant = datetime.fromisoformat(declared)
-        hinted = date.fromisoformat(hint[:10])
-    except ValueError:
-        return day(declared)
-    if instant.utcoffset() not in (None, timedelta(0)):
-        return day(declared)
-    instant = instant.replace(tzinfo=None)
-    earliest = (instant - timedelta(hours=12)).date()
-    latest = (instant + timedelta(hours=14)).date()
-    return hinted.isoformat() if earliest <= hinted <= latest else day(declared)

@@ -12,13 +12,12 @@ from hypothesis import strategies as st
 
 from cleaner import Cleaner
 from cleaner.extract import Extracted, declared, with_declared
+from cleaner.dates import local_day, local_timestamp, normalize_date
 from cleaner.metadata import (
     PageMeta,
     clean_tags,
     from_json_ld,
-    local_day,
     merge,
-    normalize_date,
     page_metadata,
     strip_site_suffix,
 )
@@ -264,6 +263,21 @@ def test_a_utc_timestamp_takes_trafilaturas_local_day_when_it_can_be():
     assert local_day("2019-11-19T04:58:46+00:00", None) == "2019-11-19"
 
 
+def test_a_utc_timestamp_takes_the_day_of_the_same_instant_declared_with_an_offset():
+    # 22:30 UTC on the 10th is 00:30 on the 11th in the publisher's +02:00: the 11th.
+    head = (ld({"@type": "NewsArticle", "headline": "Late vote",
+                "datePublished": "2025-09-10T22:30:00Z"})
+            + '<meta property="article:published_time" content="2025-09-11T00:30:00+02:00">')
+    url = "https://news.example.com/politics/late-vote"  # no day in the URL
+    assert page_metadata(html(head), base_url=url).date == "2025-09-11T00:30:00+02:00"
+    assert clean(html(head), url=url).date == "2025-09-11"
+    # A "+02:00" timestamp late at night is its own day, whatever UTC's.
+    assert local_day("2025-09-11T00:30:00+02:00", None) == "2025-09-11"
+    # Another instant (an update) is no evidence of the offset: UTC's day stays.
+    assert local_timestamp("2025-09-10T22:30:00+00:00", ["2025-09-12T09:00:00+02:00"]) == \
+        "2025-09-10T22:30:00+00:00"
+
+
 def test_seed_page_date_stays_the_published_day():
     text = (FIXTURES / "seed-same-container.html").read_text(encoding="utf-8")
     assert declared(text).meta.date == "2025-09-10T05:00:00+00:00"
@@ -335,7 +349,7 @@ def test_any_json_ld_shape_is_read_without_an_exception(data, fields, kind):
 _PIECES = st.sampled_from(['<script type="application/ld+json">', "<script ", "ld+json", ">",
                            "</script>", "</head>", '{"@type": "NewsArticle", "headline": "H"}',
                            "<meta property='og:title' content='T'>", "<html lang=en>", "<",
-                           "{", "]", "&amp;", "\x00", "ü"])
+                           "{", "]", "&amp;", "\x00", "ü", "<h1>", "</h1>", "<li>", ": "])
 
 
 @settings(max_examples=300, deadline=None)
