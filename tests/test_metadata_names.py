@@ -5,13 +5,13 @@ Every page here is written by the test; each test failed on the cleaner before t
 
 from __future__ import annotations
 
-import json
 
-from cleaner import Cleaner
 from cleaner.authors import clean_authors
 from cleaner.metadata import page_metadata
 from cleaner.titles import agreeing_part, headline, page_h1s, strip_site_suffix
-from pipeline.records import Article, Page
+from pipeline.records import Article
+from tests.test_metadata import clean as clean_page
+from tests.test_metadata import ld
 
 URL = "https://www.harbourpost.com/news/harbour-reopens"
 PROSE = ("The harbour reopened on Monday after a week of storms, and the first ferries left "
@@ -28,16 +28,8 @@ def og(prop: str, value: str) -> str:
     return f'<meta property="{prop}" content="{value}">'
 
 
-def ld(data: object) -> str:
-    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
-
-
 def clean(doc: str, url: str = URL) -> Article:
-    body = doc.encode("utf-8")
-    result = Cleaner().clean(Page(url=url, final_url=url, status=200, content_type="text/html",
-                                  body=body, encoding="utf-8", bytes=len(body)))
-    assert result.outcome == "cleaned", result.error
-    return result.article
+    return clean_page(doc, url)
 
 
 # --- the headline ----------------------------------------------------------------------------
