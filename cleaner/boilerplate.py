@@ -79,6 +79,13 @@ _CREDIT_LINE = re.compile(
     re.IGNORECASE,
 )
 CREDIT_MAX_WORDS = 14
+# An advertisement's placeholder label, alone on its line.
+_AD_LABEL = re.compile(
+    r"^(?:advertisement|advertising|sponsored|anzeige|werbung|publicidad|publicité"
+    r"|passer la publicité|pubblicità|annonse|annons|reklama|story continues below"
+    r"(?: advertisement)?)\W*$",
+    re.IGNORECASE,
+)
 # Prompts and calls to action addressed to the reader.
 _CTA_START = re.compile(
     r"^(?:sign (?:up|in)|log ?in|subscribe|(?:click|tap) (?:here|to (?:subscribe|sign|read more))"
@@ -116,7 +123,8 @@ _RECOMMEND_LABEL = re.compile(
     r"|(?:le|te) puede interesar|(?:noticias|artículos) relacionad[oa]s|lee también"
     r"|más noticias|(?:à )?lire aussi|vous aimerez aussi|sur le même sujet"
     r"|leggi anche|potrebbe interessarti|articoli correlati|leia também|veja também"
-    r"|notícias relacionadas|lees ook|meer nieuws|gerelateerde artikelen)\W*$",
+    r"|notícias relacionadas|lees ook|meer nieuws|gerelateerde artikelen|les også|läs också"
+    r"|læs også|czytaj (?:więcej|też|także))\W*$",
     re.IGNORECASE,
 )
 # A teaser line under such a label, in one: "Lesen Sie auch: Headline", "LE PUEDE INTERESAR: ...".
@@ -124,7 +132,7 @@ _TEASER = re.compile(
     r"^(?i:lesen sie (?:auch|mehr)|auch lesen|zum weiterlesen|mehr zum thema"
     r"|auch interessant|(?:le|te) puede interesar|puedes ver|lea (?:también|más)"
     r"|lee (?:también|más)|vea también|(?:à )?lire aussi|à découvrir|leggi anche"
-    r"|leia também|veja também|lees ook)\s*[:»]"
+    r"|leia também|veja também|lees ook|les også|läs också|læs også|czytaj (?:też|także))\s*[:»]"
     # A one-word teaser verb counts in capitals only ("MIRA: ..."): "Mira:" opens a line of
     # an interview as often.
     r"|^(?:LEA|MIRE|MIRA|VEA|LISEZ|LIRE|LESEN)\s*:"
@@ -359,6 +367,8 @@ def post_pass(
             reason = "caption"
         elif _CREDIT_LINE.match(text) and word_count(text) <= CREDIT_MAX_WORDS:
             reason = "credit"
+        elif _AD_LABEL.match(text):
+            reason = "ad"
         elif is_prompt(text):
             reason = "prompt"
         elif is_legal(text):
@@ -376,6 +386,7 @@ def post_pass(
             result.dropped.append((reason, text))
         elif not is_headline_like(text):
             lead = False
+    _mark_related_lists(entries, result)
     result.kept = _trim_tail(entries, result)
     return result
 
@@ -410,6 +421,26 @@ def _is_keyword_line(entries: list[tuple[str, str | None]], i: int, cut: int) ->
 def _is_truncated_title(text: str) -> bool:
     return (text.rstrip(_CLOSERS + " ").endswith(("...", "…"))
             and word_count(text) <= HEADLINE_MAX_WORDS)
+
+
+def _mark_related_lists(entries: list[tuple[str, str | None]], result: PostPass) -> None:
+    """A recommendation label inside the body with the list of links under it ("Auch
+    interessant", then "- Headline" items): both go. The label's wording and the list after
+    it are the two signs; a label followed by prose, or a list without a label, stays."""
+    i = 0
+    while i < len(entries):
+        text, reason = entries[i]
+        j = i + 1
+        while j < len(entries) and entries[j][1] is None and entries[j][0].startswith("- "):
+            j += 1
+        if (reason is None and j > i + 1 and word_count(text) <= LABEL_MAX_WORDS
+                and _RECOMMEND_LABEL.match(text)):
+            for k in range(i, j):
+                entries[k] = (entries[k][0], "related")
+                result.dropped.append(("related", entries[k][0]))
+            i = j
+        else:
+            i += 1
 
 
 def _recommended_block(entries: list[tuple[str, str | None]]) -> int:

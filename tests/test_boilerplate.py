@@ -284,3 +284,17 @@ def test_a_legal_line_goes_prose_that_ends_in_one_or_quotes_one_stays():
     legal = "Copyright 2025 Example Media Ltd. All rights reserved."
     assert post_pass([*prose, legal]).kept == prose
     assert post_pass([prose[0], legal, prose[1]]).kept == [prose[0], prose[1]]
+
+
+def test_a_labelled_list_of_links_inside_the_body_and_ad_labels_go():
+    prose = ["The council voted on Tuesday to close the old library after a decade of visits "
+             "falling year after year.",
+             "A final decision on the building itself is expected before the end of the year."]
+    related = ["Auch interessant", "- Stadtrat streitet über die Bibliothek",
+               "- Neue Öffnungszeiten für das Schwimmbad"]
+    out = post_pass([prose[0], *related, "Advertisement", prose[1]])
+    assert out.kept == prose
+    assert out.reasons() == {"related": 3, "ad": 1}
+    # The same list without its label is the article's own.
+    assert post_pass([prose[0], *related[1:], prose[1]]).kept == [prose[0], *related[1:],
+                                                                   prose[1]]
