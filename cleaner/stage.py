@@ -40,6 +40,11 @@ log = logging.getLogger(__name__)
 FALLBACK_MIN_CHARS = 1000
 FALLBACK_COVERAGE = 0.4
 FALLBACK_GAIN = 1.5
+# The same when the extraction holds under a fifth of the <p> text of the page as served: the
+# pre-pass itself may have removed the article (a class name read as boilerplate, many small
+# blocks). A page with long comments or link lists also gets here, and the fuller text is
+# kept only when trafilatura finds it in the page as served.
+SERVED_COVERAGE = 0.2
 # A pruned page with this much <p> text left is extracted with trafilatura's recall focus:
 # its own result is then long enough that trafilatura skips the readability comparison (the
 # slow part), and what recall lets through is the post-pass's to remove. Measured on both
@@ -153,7 +158,8 @@ def _from_html(html: str, url: str | None, drops: dict[str, int], fast: bool = F
                    search_dates=head.meta.date is None,
                    favor_recall=report.paragraph_chars > RECALL_FOCUS_CHARS)
     ex = extract(pruned, url=url, **options)
-    if _missed_most(ex, report.paragraph_chars):
+    if (_missed_most(ex, report.paragraph_chars)
+            or _missed_most(ex, report.served_paragraph_chars, SERVED_COVERAGE)):
         # trafilatura judged the pruned page differently (its fallbacks compare lengths):
         # try the page as served and keep the fuller text.
         raw = extract(html, url=url, **options)
@@ -174,10 +180,11 @@ def _chars(ex: Extracted | None) -> int:
     return sum(len(p) for p in ex.paragraphs) if ex is not None else 0
 
 
-def _missed_most(ex: Extracted | None, paragraph_chars: int) -> bool:
-    """The extraction holds little of the paragraph text the pruned page still has."""
-    return (paragraph_chars > FALLBACK_MIN_CHARS
-            and _chars(ex) < FALLBACK_COVERAGE * paragraph_chars)
+def _missed_most(ex: Extracted | None, paragraph_chars: int,
+                 coverage: float = FALLBACK_COVERAGE) -> bool:
+    """The extraction holds less than `coverage` of `paragraph_chars` (the <p> text of the
+    pruned page, or of the page as served), and that text is substantial."""
+    return paragraph_chars > FALLBACK_MIN_CHARS and _chars(ex) < coverage * paragraph_chars
 
 
 def _from_text(text: str) -> Extracted:

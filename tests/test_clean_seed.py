@@ -99,3 +99,21 @@ def test_falls_back_to_the_page_as_served_when_the_pruned_page_loses_the_text(mo
     result = Cleaner().clean(page_for("seed-same-container.html"))
     assert result.drops.get("prune.fallback_to_raw") == 1
     assert result.article.text.split("\n") == BODY
+
+
+def test_falls_back_to_the_page_as_served_when_the_pre_pass_removed_the_article(monkeypatch):
+    """Whatever the pre-pass gets wrong, an article it removed whole is not lost: the
+    extraction is compared with the <p> text of the page as served."""
+    from cleaner import stage
+    from cleaner.prune import prune as real_prune
+
+    def prune(html, trace=False):
+        pruned, report = real_prune(html, trace)
+        body_start = pruned.index("<body")
+        report.paragraph_chars = len("Most Read")  # what it left, as it would count it
+        return pruned[:body_start] + "<body><p>Most Read</p></body></html>", report
+
+    monkeypatch.setattr(stage, "prune", prune)
+    result = Cleaner().clean(page_for("seed-same-container.html"))
+    assert result.drops.get("prune.fallback_to_raw") == 1
+    assert result.article.text.split("\n") == BODY
