@@ -67,7 +67,9 @@ class PruneReport:
     trace: list[tuple[str, str]] | None = None  # (reason, text) of removed nodes, when asked
     # Characters of <p> text left after the structural rules: what an extractor should find.
     paragraph_chars: int = 0
-    served_paragraph_chars: int = 0  # the same on the page as served, before any rule
+    # The same on the page as served, before any rule (all its text for a page not built of
+    # <p>s, as the guard measures it).
+    served_paragraph_chars: int = 0
 
     def count(self, reason: str, n: int = 1) -> None:
         self.removed[reason] = self.removed.get(reason, 0) + n
@@ -298,7 +300,7 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
         remove([n for n in tree.body.css(_NAME_SELECTOR) if _boilerplate_name(n)],
                "boilerplate_name", guard)
     report.paragraph_chars = sizes.root[_Sizes.PARA] - guard.removed_para
-    report.served_paragraph_chars = sizes.root[_Sizes.PARA]
+    report.served_paragraph_chars = sizes.root[guard.index]
     # The link rules read the same measurements: a removed block only lowers the sizes of
     # its ancestors, which are larger than the small link blocks these rules look for.
     lists = _link_lists(tree, sizes)

@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 FALLBACK_MIN_CHARS = 1000
 FALLBACK_COVERAGE = 0.4
 FALLBACK_GAIN = 1.5
-# The same when the extraction holds under a fifth of the <p> text of the page as served: the
-# pre-pass itself may have removed the article (a class name read as boilerplate, many small
-# blocks). A page with long comments or link lists also gets here, and the fuller text is
+# The same when the extraction holds under a fifth of the <p> text of the page as served (its
+# text, on a page not built of <p>s): the pre-pass itself may have removed the article (a
+# class name read as boilerplate, a live ticker's many small "comment" blocks). A page with long comments or link lists also gets here, and the fuller text is
 # kept only when trafilatura finds it in the page as served.
 SERVED_COVERAGE = 0.2
 # A pruned page with this much <p> text left is extracted with trafilatura's recall focus:

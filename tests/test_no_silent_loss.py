@@ -272,3 +272,28 @@ def test_an_article_whose_classes_name_a_feature_or_category_is_not_boilerplate(
     article = clean(Page(url=URL, final_url=URL, status=200, content_type="text/html",
                          body=data, encoding="utf-8", bytes=len(data)))
     assert lines_of(article) == story
+
+
+def test_a_live_ticker_whose_entries_are_named_comments_is_kept():
+    """A match report's minute-by-minute entries, in divs named "live-comment" and no <p>:
+    the pre-pass reads the name as a comment thread and removes every entry; the page as
+    served is extracted instead, since the extraction holds almost none of its text."""
+    moments = [f"{minute}' " + text for minute, text in (
+        (3, "Lorient press high from the kick-off and win two corners in the first minutes."),
+        (11, "A long ball from the back finds the striker, whose shot goes just wide."),
+        (24, "Lyon take control of the midfield and keep the ball for long spells now."),
+        (38, "The referee shows a yellow card after a late tackle on the right wing."),
+        (52, "After the break Lorient come out with more energy and force a fine save."),
+        (65, "Goal! A header from the corner, and the home crowd is on its feet at last."),
+        (73, "Lyon equalise with a low shot from the edge of the box into the far corner."),
+        (77, "Both coaches make changes, bringing on fresh legs for the last quarter hour."),
+        (81, "Lorient hit the post from a free kick, and the ball rolls along the line."),
+        (84, "A counter-attack by Lyon ends with a shot straight at the keeper's chest."),
+        (88, "Four minutes of added time are shown on the board by the fourth official."),
+        (90, "Full time: a draw that neither side will be entirely happy with tonight."))]
+    entries = "".join(f'<div class="live-comment"><div class="live-comment-body">'
+                      f"{html.escape(m)}</div></div>" for m in moments)
+    doc = page("Lorient 1-1 Lyon, live", [f'<div class="live-comments">{entries}</div>'])
+    article = clean(doc)
+    for moment in moments:
+        assert moment in article.text, (moment, article.text)
