@@ -60,8 +60,6 @@ _LABELLED_TIME = re.compile(
     r"\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,4})?\.?$",
     re.IGNORECASE,
 )
-# The attribution line of an embedded post: "— Jane Doe (@janedoe) April 25, 2024".
-_TWEET_SIGNATURE = re.compile(r"^[—–-]\s*[^()]{1,60}\(@\w{1,30}\)\s")
 _NUMBER = re.compile(r"\d+")
 # A caption ends with its credit: "... Picture: KCNA via REUTERS", "(Photo: AP)", "Image © X".
 _CREDIT = re.compile(
@@ -237,8 +235,6 @@ def is_date_line(text: str, loose: bool = True) -> bool:
     if n > 12:
         return False
     if _LABELLED_TIME.match(text):
-        return True
-    if _TWEET_SIGNATURE.match(text) and (_DATE.search(text) or _WRITTEN_DATE.search(text)):
         return True
     if _DATE.search(text) or _WRITTEN_DATE.search(text):
         rest = _WRITTEN_DATE.sub(" ", _DATE.sub(" ", text))
