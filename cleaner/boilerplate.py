@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .text import fold, printed_date, word_count
+from .text import fold, nfc, printed_date, word_count
 
 # A date in the forms publishers print: 2025-09-10, 10/09/2025, 10 September 2025, Sep 10, 2025.
 _MONTHS = (r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?")
@@ -331,7 +331,25 @@ def post_pass(
     captions: Iterable[str] = (),
     author: str | None = None,
 ) -> PostPass:
-    """Drop metadata lines, prompts and the non-article tail from a page's paragraphs."""
+    """Drop metadata lines, prompts and the non-article tail from a page's paragraphs.
+
+    The rules read each paragraph composed (NFC: their words are written composed); what
+    they keep and drop is the paragraph as given."""
+    composed = [nfc(p) for p in paragraphs]
+    if composed == paragraphs:
+        return _post_pass(paragraphs, title, description, captions, author)
+    result = _post_pass(composed, title, description, captions, author)
+    given = dict(zip(composed, paragraphs, strict=True))
+    result.kept = [given[t] for t in result.kept]
+    result.dropped = [(reason, given[t]) for reason, t in result.dropped]
+    result.date_line, result.caption, result.standfirst = (
+        given.get(t, t) if t is not None else None
+        for t in (result.date_line, result.caption, result.standfirst))
+    return result
+
+
+def _post_pass(paragraphs: list[str], title: str | None, description: str | None,
+               captions: Iterable[str], author: str | None) -> PostPass:
     caption_keys = {fold(c) for c in captions} - {""}
     author_keys = [k for k in (fold(a) for a in (author or "").split(";")) if k]
     title_key = fold(title) if title else ""

@@ -40,7 +40,7 @@ import numpy as np
 
 from pipeline.records import Result
 
-from .text import _CJK
+from .text import _CJK, nfc
 
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 _SHIFT = np.uint64(32)
@@ -105,7 +105,7 @@ class Match:
 
 
 def tokens(text: str) -> list[str]:
-    return _TOKEN.findall(text.casefold())
+    return _TOKEN.findall(nfc(text).casefold())
 
 
 class MinHasher:

@@ -23,8 +23,8 @@ _FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"
 
 
 def normalize_paragraph(text: str) -> str:
-    """NFC, one space between words, no edge whitespace; quotes and dashes kept as published."""
-    text = unicodedata.normalize("NFC", text)
+    """One space between words, no edge whitespace; the characters kept as published, their
+    Unicode form too (counts, keys and hashes compose them: `nfc`, `fold`)."""
     text = text.replace("\u00ad", "").replace("\u200b", "")  # soft hyphen, zero-width space
     return _SPACE.sub(" ", text).strip()
 
@@ -45,7 +45,7 @@ def words(text: str) -> list[str]:
 
 def word_count(text: str) -> int:
     """Words in `text`; in Chinese and Japanese, characters (which is how they are counted)."""
-    return _word_count(text) if len(text) <= MEMO_CHARS else len(_COUNTED.findall(text))
+    return _word_count(text) if len(text) <= MEMO_CHARS else len(_COUNTED.findall(nfc(text)))
 
 
 def fold(text: str) -> str:
@@ -59,9 +59,15 @@ def fold(text: str) -> str:
 MEMO_CHARS = 2000
 
 
+def nfc(text: str) -> str:
+    """`text` composed (NFC): a page may spell "é" as "e" and a combining accent, which
+    `\\w` would read as a word break."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 @lru_cache(maxsize=4096)
 def _word_count(text: str) -> int:
-    return len(_COUNTED.findall(text))
+    return len(_COUNTED.findall(nfc(text)))
 
 
 def _fold_uncached(text: str) -> str:

@@ -298,3 +298,14 @@ def test_a_labelled_list_of_links_inside_the_body_and_ad_labels_go():
     # The same list without its label is the article's own.
     assert post_pass([prose[0], *related[1:], prose[1]]).kept == [prose[0], *related[1:],
                                                                    prose[1]]
+
+
+def test_rules_read_a_decomposed_paragraph_and_keep_it_as_given():
+    import unicodedata
+
+    prose = unicodedata.normalize("NFD", "Die Schüler der Oberstufe präsentierten am Montag "
+                                         "ihre Ergebnisse vor dem Gemeinderat in München.")
+    teaser = unicodedata.normalize("NFD", "À lire aussi : la mairie ferme la bibliothèque")
+    out = post_pass([prose, teaser, prose.replace("Montag", "Dienstag")])
+    assert out.kept == [prose, prose.replace("Montag", "Dienstag")]  # as given: decomposed
+    assert out.dropped == [("prompt", teaser)]

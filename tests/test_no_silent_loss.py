@@ -297,3 +297,28 @@ def test_a_live_ticker_whose_entries_are_named_comments_is_kept():
     article = clean(doc)
     for moment in moments:
         assert moment in article.text, (moment, article.text)
+
+
+def test_a_decomposed_page_keeps_its_text_as_published_and_is_found_by_search(tmp_path):
+    import unicodedata
+
+    scrape = str(Path(sys.executable).parent / "scrape")
+    story = ["Die Schüler der Oberstufe präsentierten am Montag ihre Ergebnisse vor dem "
+             "Gemeinderat in München, der das Projekt im Frühjahr beschlossen hatte.",
+             "Die Stadt will die Räume der alten Bibliothek für die Gruppe öffnen, sobald "
+             "die Umbauarbeiten im Erdgeschoss abgeschlossen sind, sagte der Bürgermeister."]
+    decomposed = [unicodedata.normalize("NFD", s) for s in story]
+    path = tmp_path / "nfd.html"
+    path.write_bytes(page("Schüler in München", [p(s) for s in decomposed]).body)
+    db = tmp_path / "x.db"
+    done = subprocess.run([scrape, "ingest", "--db", str(db), str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    export = subprocess.run([scrape, "export", "--db", str(db)], capture_output=True, text=True,
+                            timeout=60)
+    row = json.loads(export.stdout)
+    assert row["text"].split("\n") == decomposed  # not recomposed
+    assert row["word_count"] == sum(map(word_count, story))
+    hits = subprocess.run([scrape, "search", "--json", "--db", str(db), "München"],
+                          capture_output=True, text=True, timeout=60)
+    assert [json.loads(line)["id"] for line in hits.stdout.splitlines()] == [row["id"]]

@@ -1,11 +1,23 @@
 """Normalisation, word counts and content hashes."""
 
+import unicodedata
+
+from cleaner.dedup import tokens as dedup_tokens
 from cleaner.text import content_hash, normalize_paragraph, split_paragraphs, word_count
 
 
-def test_nfc_whitespace_and_invisible_characters():
+def test_whitespace_and_invisible_characters_go_the_unicode_form_stays():
     decomposed = "Cafe\u0301  au\u00a0lait\u00ad \t co\u200bst"
-    assert normalize_paragraph(decomposed) == "Café au lait cost"
+    assert normalize_paragraph(decomposed) == "Cafe\u0301 au lait cost"  # as published
+
+
+def test_a_decomposed_text_counts_hashes_and_signs_as_the_composed_one():
+    composed = "Café crème in München, Straße 5"
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert decomposed != composed
+    assert word_count(decomposed) == word_count(composed) == 6
+    assert content_hash(decomposed) == content_hash(composed)
+    assert dedup_tokens(decomposed) == dedup_tokens(composed)
 
 
 def test_quotes_and_dashes_are_kept_as_published():
