@@ -469,8 +469,8 @@ def _recommended_block(entries: list[tuple[str, str | None]]) -> int:
         if word_count(line) <= LABEL_MAX_WORDS and (_RECOMMEND_LABEL.match(line)
                                                     or _TEASER.match(line)):
             start = k
-        elif reason is not None:
-            continue
+        elif reason is not None or is_footer(text) or not word_count(text):
+            continue  # what the tail walk drops anyway may follow the block
         elif not (text.startswith("- ") or is_headline_like(text)):
             break
     return start
