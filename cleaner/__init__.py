@@ -7,7 +7,7 @@ text (normalisation, hashes).
 """
 
 from .repeats import collapse_repeats
-from .selectors import Selectors, SelectorError
+from .selectors import SelectorError, Selectors
 from .stage import CleanConfig, Cleaner
 
 __all__ = ["CleanConfig", "Cleaner", "SelectorError", "Selectors", "collapse_repeats"]

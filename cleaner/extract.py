@@ -12,16 +12,16 @@ from datetime import datetime
 from urllib.parse import urljoin
 
 import trafilatura
-from selectolax.lexbor import LexborHTMLParser
 from htmldate.extractors import extract_url_date
 from htmldate.settings import MIN_DATE
 from htmldate.utils import Extractor as DateOptions
+from selectolax.lexbor import LexborHTMLParser
 from trafilatura.settings import set_date_params
 
 from .dates import day, local_day, normalize_date
 from .metadata import PageMeta, merge, page_metadata, parse_head
-from .values import absolute
 from .text import fold, split_paragraphs
+from .values import absolute
 
 _URL_DATE_OPTIONS = DateOptions(extensive=False, max=datetime(2100, 1, 1), min=MIN_DATE,
                                 original=True, format="%Y-%m-%d")

@@ -15,7 +15,7 @@ from pipeline.charsets import decode_text
 from pipeline.records import Article, Page, Result
 from pipeline.urls import canonicalize, is_site_root, same_site
 
-from .boilerplate import is_prompt, post_pass
+from .boilerplate import post_pass
 from .deadline import CleanTimeout, deadline
 from .extract import (
     Extracted,
@@ -25,6 +25,7 @@ from .extract import (
     url_day,
     with_declared,
 )
+from .lines import is_prompt
 from .prune import prune
 from .repeats import collapse_repeats
 from .selectors import Selectors

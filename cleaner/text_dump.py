@@ -7,7 +7,7 @@ standfirst (the body again under the headline); otherwise a short first line fol
 
 from __future__ import annotations
 
-from .boilerplate import is_headline_like
+from .lines import is_headline_like
 from .text import fold, word_count
 
 STANDFIRST_MAX_WORDS = 45

@@ -3,13 +3,8 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cleaner.boilerplate import (
-    is_caption,
-    is_date_line,
-    is_headline_like,
-    is_prompt,
-    post_pass,
-)
+from cleaner.boilerplate import post_pass
+from cleaner.lines import is_caption, is_date_line, is_headline_like, is_prompt
 from cleaner.prune import prune
 
 PROSE = [
