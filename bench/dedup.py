@@ -228,7 +228,7 @@ class StoreSystem(System):
     def __init__(self, docs: list[Doc], tmp: Path) -> None:
         super().__init__(docs, tmp)
         from cleaner.dedup import DedupConfig, LSHIndex
-        from pipeline.records import Article, Page, Result
+        from records import Article, Page, Result
         from store import Store
 
         self.path = tmp / "dedup.db"

@@ -251,7 +251,7 @@ def _clean_page(job: tuple[str, str, str]) -> tuple[str, str, str | None, str]:
         logging.disable(logging.WARNING)  # a page the cleaner gives up on is simply not used
         warnings.simplefilter("ignore")
         _CLEANER = Cleaner()
-    from pipeline.records import Page
+    from records import Page
 
     body = read_html(Path(path)).decode("utf-8", errors="replace").encode("utf-8")
     page = Page(url=url, final_url=url, status=200, content_type="text/html", body=body,

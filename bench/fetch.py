@@ -356,7 +356,7 @@ def ours_transport_support() -> str | None:
 
 
 def run_ours(urls: list[str], n: int, tally: Tally, aiohttp_transport: bool) -> None:
-    from pipeline.records import FetchTask
+    from records import FetchTask
 
     Fetcher, _ = _fetcher_classes()
     config, _, _ = ours_config(n)

@@ -104,15 +104,15 @@ sys.path.insert(0, str(HERE.parent))
 
 from common import (  # noqa: E402
     DEFAULT_DATA,
+    REPO,
+    Nginx,
     find_nginx,
     git_state,
     machine,
-    Nginx,
     parse_choices,
     proc_status_kib,
     rate_spread,
     read_html,
-    REPO,
     run_serving,
     scrapy_settings,
     versions,

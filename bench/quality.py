@@ -104,7 +104,7 @@ from quality_sets import (
 )
 
 from cleaner import CleanConfig, Cleaner
-from pipeline.records import Page
+from records import Page
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE.parents[1] / "shared" / "bench"

@@ -224,7 +224,7 @@ class Writer:
 def make_rows(sources: list[dict[str, Any]], n: int, seed: int) -> list[dict[str, Any]]:
     """n article records (dicts of Article fields, plus `source`: the page to use and `kind`)."""
     from cleaner.text import content_hash, word_count
-    from pipeline.urls import canonicalize
+    from records.urls import canonicalize
 
     w = Writer(sources, seed)
     rng = w.rng
@@ -428,7 +428,7 @@ class StoreSystem(System):
     def __init__(self, data: dict[str, Any], path: Path) -> None:
         super().__init__(data, path)
         from cleaner.dedup import DedupConfig, LSHIndex, Signature
-        from pipeline.records import Article, Page, Result
+        from records import Article, Page, Result
         from store import Store
         from store.pages import pack
 

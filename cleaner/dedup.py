@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.records import Result
+from records import Result
 
 from .text import _CJK, nfc
 

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from pipeline.charsets import decode_text
-from pipeline.records import Article, Page, Result
-from pipeline.urls import canonicalize, is_site_root, same_site
+from records import Article, Page, Result
+from records.charsets import decode_text
+from records.urls import canonicalize, is_site_root, same_site
 
 from .boilerplate import post_pass
 from .deadline import CleanTimeout, deadline

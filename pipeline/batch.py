@@ -78,6 +78,8 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from cleaner import CleanConfig, Cleaner, SelectorError, Selectors
+from records import FetchTask, Page, Result
+from records.urls import canonicalize, same_site
 from scraper import Fetcher
 from scraper.sources import FetchBytes, discover, kind_of, parse_feed, parse_sitemap
 from store import History, open_db
@@ -103,9 +105,7 @@ from .options import (
     fetch_config,
 )
 from .progress import CONTROL, Output, printable
-from .records import FetchTask, Page, Result
 from .run import RunSummary, discovered, document_reader, ingest, revalidate
-from .urls import canonicalize, same_site
 
 log = logging.getLogger(__name__)
 

@@ -37,12 +37,14 @@ from pathlib import Path
 import sqlite_utils
 
 from cleaner import Cleaner, SelectorError
+from records import FetchTask, Page, Result
 from scraper import Fetcher
 from scraper.warc import SaveWarc, WarcReader
 from store import clusters
 from store.db import OutputIsDatabase, open_for_reading, refuse_overwrite
 
 from . import batch, cli_store, reclean
+from .memory import freeze_long_lived, tune_malloc
 from .options import (
     DEFAULT_DB,
     add_dedup_options,
@@ -57,7 +59,6 @@ from .options import (
     oneline,
     positive_int,
 )
-from .memory import freeze_long_lived, tune_malloc
 from .progress import (  # noqa: F401 - describe: cli.describe
     Output,
     PrintableFilter,
@@ -65,7 +66,6 @@ from .progress import (  # noqa: F401 - describe: cli.describe
     json_line,
     printable,
 )
-from .records import FetchTask, Page, Result
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
 
 

@@ -34,7 +34,12 @@ from typing import Any, TextIO
 
 import sqlite_utils
 
-from store.db import DatabaseUnusable, OutputIsDatabase, open_for_reading, refuse_overwrite
+from store.db import (
+    DatabaseUnusable,
+    OutputIsDatabase,
+    open_for_reading,
+    refuse_overwrite,
+)
 from store.query import (
     EXPORT_COLUMNS,
     MAX_PREFIX_TERMS,

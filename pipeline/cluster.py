@@ -44,12 +44,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from records import FetchTask, Page, Result
+from records.urls import WEB_SCHEMES, is_local
 from scraper import FetchConfig, Fetcher
 from scraper.hosts import origin_of
 
 from .executors import Steps
-from .records import FetchTask, Page, Result
-from .urls import WEB_SCHEMES, is_local
 
 if TYPE_CHECKING:
     from distributed import Client, Future

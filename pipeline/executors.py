@@ -30,11 +30,11 @@ from typing import Any, Protocol, runtime_checkable
 
 from cleaner import CleanConfig, Cleaner
 from cleaner.dedup import DedupConfig, Sign
+from records import FetchTask, Page, Result
 from scraper import FetchConfig
 from store.pages import Pack
 
 from .memory import freeze_long_lived
-from .records import FetchTask, Page, Result
 
 log = logging.getLogger(__name__)
 

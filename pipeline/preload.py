@@ -14,7 +14,7 @@ from htmldate.extractors import get_external_parser
 
 from pipeline.executors import CleanSteps  # the cleaner, trafilatura, numpy, zstd
 from pipeline.memory import freeze_long_lived
-from pipeline.records import Page
+from records import Page
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from records import Result
+
 from .options import oneline
-from .records import Result
 from .run import STORED, RunSummary
 
 # C0 controls (with ESC, CR, TAB, NUL), DEL and the C1 controls (CSI is U+009B).

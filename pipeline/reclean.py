@@ -26,6 +26,8 @@ import sqlite_utils
 
 from cleaner import CleanConfig, Cleaner, Selectors
 from cleaner.dedup import DedupConfig, LSHIndex
+from records import Page, Result
+from records.charsets import text_codec
 from scraper import detect_encoding
 from store import Store, open_db
 from store.lock import LockHeld, RunLock, lock_path
@@ -33,12 +35,10 @@ from store.pages import unpack
 from store.runs import finish_run, mark_interrupted, start_run
 
 from .batch import EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE, sources_or_report
-from .charsets import text_codec
 from .cli_store import guarded, no_database
 from .executors import CleanSteps, Executor, InProcess
 from .options import DEFAULT_DB, add_executor_options, executor_for
 from .progress import printable
-from .records import Page, Result
 
 log = logging.getLogger(__name__)
 

@@ -15,14 +15,14 @@ from pathlib import Path
 from cleaner import Cleaner
 from cleaner.dedup import DedupConfig, LSHIndex
 from cleaner.extract import canonical_link
+from records import FetchTask, Page, Result
+from records.charsets import decode_text
+from records.urls import canonicalize, is_local, is_site_root, same_site
 from scraper import Fetcher
 from scraper.sources import FetchBytes, discover
 from store import History, Store
 
-from .charsets import decode_text
 from .executors import CleanSteps, Executor, FetchingExecutor, InProcess
-from .records import FetchTask, Page, Result
-from .urls import canonicalize, is_local, is_site_root, same_site
 
 PageStage = Callable[[Iterable[Page]], Iterator[Page]]
 

@@ -23,7 +23,7 @@ hosts that resolve to private addresses are refused unless FetchConfig.allow_pri
 `async for page in fetcher.run(tasks)`).
 """
 
-from pipeline.urls import canonicalize, same_site
+from records.urls import canonicalize, same_site
 
 from .charset import detect_encoding
 from .fetch import AsyncFetcher, FetchConfig, Fetcher

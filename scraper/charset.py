@@ -8,7 +8,7 @@ from email.message import Message
 
 from charset_normalizer import from_bytes
 
-from pipeline.charsets import text_codec
+from records.charsets import text_codec
 
 _META_SCAN_BYTES = 4096
 # Matches both <meta charset="x"> and <meta http-equiv="Content-Type" content="...; charset=x">.
@@ -27,7 +27,7 @@ def detect_encoding(body: bytes, content_type_header: str | None) -> str:
 
     Order: the charset of the Content-Type header, a <meta> charset in the first 4 KB,
     a byte-order mark, charset-normalizer's guess, and finally utf-8. Only WHATWG text
-    encodings count (pipeline/charsets.py): "charset=zlib" or "utf-7" is no charset at all. A declared UTF-8
+    encodings count (records/charsets.py): "charset=zlib" or "utf-7" is no charset at all. A declared UTF-8
     that the body plainly is not (more invalid sequences than valid multi-byte ones: a
     cp1252 page served as utf-8) is passed over; a UTF-8 page with a few stray bytes keeps
     UTF-8, and decoding replaces the strays.

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pipeline.records import FetchTask, Page
-from pipeline.urls import WEB_SCHEMES, is_local
+from records import FetchTask, Page
+from records.urls import WEB_SCHEMES, is_local
 
 from .addresses import check_host
 from .charset import detect_encoding

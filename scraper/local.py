@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from pipeline.urls import to_path
+from records.urls import to_path
 
 from .content import GZIP_MAGIC, collect, inflate, type_for_name
 from .errors import FetchFailure

@@ -44,8 +44,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from pipeline.records import FetchTask
-from pipeline.urls import canonicalize, is_local, same_site, to_path
+from records import FetchTask
+from records.urls import canonicalize, is_local, same_site, to_path
 
 from .url_lists import MAX_URL_LINE, UrlLine, read_url_file
 

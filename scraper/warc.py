@@ -38,8 +38,8 @@ from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserException
 from warcio.warcwriter import WARCWriter
 
-from pipeline.records import Page
-from pipeline.urls import WEB_SCHEMES
+from records import Page
+from records.urls import WEB_SCHEMES
 
 from .charset import detect_encoding
 from .content import (

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import sqlite_utils
 
-from pipeline.records import Article
+from records import Article
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Schema migrations: ordered functions, each applied once and recorded in `_migrations`.
 
 Add a migration by appending a function to MIGRATIONS; never edit one that has shipped.
-Column names are the record field names (pipeline.records), so a row reads back as a record.
+Column names are the record field names (records), so a row reads back as a record.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 
-from pipeline.records import Page, Result
+from records import Page, Result
 
 if sys.version_info >= (3, 14):
     from compression import zstd

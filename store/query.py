@@ -1,7 +1,7 @@
 """Reading the store: full-text search, streaming export, and counts.
 
 Every function takes an open database (store.open_db) and only reads. Column names are the
-record's field names (pipeline/records.py), so an exported row builds an Article again.
+record's field names (records/__init__.py), so an exported row builds an Article again.
 
 Search uses `articles_fts` (FTS5 over title, description and text, kept current by triggers:
 store/migrations.py m005). A query is FTS5 syntax when it parses as such (`"a phrase"`,
@@ -33,7 +33,7 @@ from typing import Any
 
 import sqlite_utils
 
-from pipeline.records import Article
+from records import Article
 
 from .fts import try_index_pending
 from .snippets import CLOSE, OPEN, best_snippet

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipeline.records import Article, Result
+from records import Article, Result
 
 from .db import open_db
 from .dedup import Clusters, SimilarityIndex

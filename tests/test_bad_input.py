@@ -8,8 +8,8 @@ import sqlite_utils
 
 from cleaner import Cleaner
 from cleaner.prune import prune, too_deep
-from pipeline.records import Page
 from pipeline.run import ingest, tasks_for
+from records import Page
 from scraper import Fetcher
 
 PROSE = ("The river rose overnight and flooded the lower town for the first time in years, "

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from cleaner import Cleaner
-from pipeline.records import Page
+from records import Page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPECTED = (FIXTURES / "seed-expected.txt").read_text(encoding="utf-8").splitlines()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipeline.records import Article
+from records import Article
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -22,7 +22,7 @@ import sqlite_utils
 
 from pipeline.cluster import ClusterUnavailable, DaskExecutor, _Lane, _Run
 from pipeline.executors import CleanSteps, InProcess
-from pipeline.records import FetchTask, Page
+from records import FetchTask, Page
 from scraper import FetchConfig
 from tests.conftest import Site
 from tests.test_batch import page

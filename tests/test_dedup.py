@@ -25,11 +25,10 @@ from cleaner.dedup import (
 )
 from cleaner.text import content_hash, word_count
 from pipeline.executors import InProcess, ProcessPool
-from pipeline.records import Article, Page, Result
 from pipeline.run import ingest, tasks_for
+from records import Article, Page, Result
 from scraper import FetchConfig, Fetcher
 from store import Store, clusters, open_db
-
 from tests.test_cli import LOCAL, run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,14 +10,14 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlite_utils
 
 from pipeline.executors import CleanSteps, InProcess, ProcessPool, pool_context
-from pipeline.records import Page, Result
+from records import Page, Result
 from tests.test_batch import page as story_page
 from tests.test_cli import ROOT, SCRAPE
 

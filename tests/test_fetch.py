@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.records import FetchTask, Page
-from pipeline.urls import is_local, to_file_url
+from records import FetchTask, Page
+from records.urls import is_local, to_file_url
 from scraper import FetchConfig, Fetcher, canonicalize, detect_encoding, same_site
 from scraper.content import inflate
 

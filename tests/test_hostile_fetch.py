@@ -18,9 +18,9 @@ import aiohttp.connector
 import httpx
 import pytest
 
-from pipeline.charsets import decode_text, text_codec
 from pipeline.reclean import stored_pages
-from pipeline.records import FetchTask
+from records import FetchTask
+from records.charsets import decode_text, text_codec
 from scraper import FetchConfig, Fetcher, detect_encoding
 from scraper.addresses import PrivateAddress, ip_of_host, refused_kind
 from scraper.content import BadEncoding, ContentDecoder, LayerTooLarge, content_codings

@@ -20,7 +20,7 @@ import sqlite_utils
 from pipeline.cli import build_parser, main
 from pipeline.cluster import _LocalReader, _run_chunk, host_of
 from pipeline.executors import CleanSteps
-from pipeline.records import Article, FetchTask, Page, Result
+from records import Article, FetchTask, Page, Result
 from scraper import FetchConfig
 from scraper.sources import MAX_URL_LINE, read_url_file
 from store import Store, open_db

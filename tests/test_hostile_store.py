@@ -387,7 +387,7 @@ def test_a_read_only_database_is_read(read_only_ok, tmp_path):
     # (queued for indexing, which a read-only search must not fail on).
     writer = f"""
 import os
-from pipeline.records import Article, Page, Result
+from records import Article, Page, Result
 from store import Store
 store = Store({str(db)!r})
 page = Page(url="https://x.example/l", final_url="https://x.example/l", status=200,

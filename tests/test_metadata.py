@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cleaner import Cleaner
-from cleaner.extract import Extracted, declared, with_declared
 from cleaner.dates import local_day, local_timestamp, normalize_date
+from cleaner.extract import Extracted, declared, with_declared
 from cleaner.metadata import (
     PageMeta,
     clean_tags,
@@ -21,7 +21,7 @@ from cleaner.metadata import (
     page_metadata,
     strip_site_suffix,
 )
-from pipeline.records import Article, Page, Result
+from records import Article, Page, Result
 from store import Store
 from store.migrations import m001_articles_and_fetches, migrate
 

@@ -5,11 +5,10 @@ Every page here is written by the test; each test failed on the cleaner before t
 
 from __future__ import annotations
 
-
 from cleaner.authors import clean_authors
 from cleaner.metadata import page_metadata
 from cleaner.titles import agreeing_part, headline, page_h1s, strip_site_suffix
-from pipeline.records import Article
+from records import Article
 from tests.test_metadata import clean as clean_page
 from tests.test_metadata import ld
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from cleaner import Cleaner
 from cleaner.repeats import collapse_repeats
 from cleaner.text import word_count
-from pipeline.records import Article, Page
+from records import Article, Page
 
 URL = "https://food.example.com/2025/03/04/a-week-of-meals/"
 INTRO = ("Eating well on a budget takes planning more than money, and a week planned on a "

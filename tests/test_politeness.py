@@ -22,7 +22,7 @@ import pytest
 
 from pipeline.cli import build_parser
 from pipeline.options import fetch_config
-from pipeline.records import FetchTask, Page
+from records import FetchTask, Page
 from scraper import AsyncFetcher, FetchConfig, Fetcher
 from scraper.addresses import refused_kind
 from scraper.hosts import backoff, parse_retry_after

@@ -9,9 +9,9 @@ import sqlite_utils
 
 from cleaner import Cleaner
 from pipeline.reclean import reclean, stored_pages
-from store.pages import unpack
 from pipeline.run import ingest, tasks_for
 from scraper import FetchConfig, Fetcher
+from store.pages import unpack
 from tests.test_cli import run
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -21,7 +21,7 @@ import sqlite_utils
 
 from pipeline import cli_store
 from pipeline.cli import main
-from pipeline.records import Article, Page, Result
+from records import Article, Page, Result
 from store import Store, open_db
 from store import query as store_query
 from store.query import EXPORT_COLUMNS, export_rows, parse_since, search, stats

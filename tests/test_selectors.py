@@ -13,7 +13,7 @@ import sqlite_utils
 from cleaner import CleanConfig, Cleaner, SelectorError, Selectors
 from pipeline.batch import SourcesError, load_sources
 from pipeline.cli import main
-from pipeline.records import Page
+from records import Page
 from tests.test_cli import LOCAL
 
 STORY = [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.records import FetchTask
+from records import FetchTask
 from scraper.sources import (
     MAX_SITEMAP_BYTES,
     SitemapContent,

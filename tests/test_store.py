@@ -4,7 +4,7 @@ import dataclasses
 
 import sqlite_utils
 
-from pipeline.records import Article, Page, Result
+from records import Article, Page, Result
 from store import MIGRATIONS, Store, migrate, open_db
 
 

@@ -17,7 +17,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import main
-from pipeline.records import Page
+from records import Page
 from scraper.warc import SaveWarc, WarcReader, read_warc
 from store.pages import unpack
 from tests.test_batch import page
