@@ -7,7 +7,7 @@ import argparse
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cleaner import CleanConfig, SelectorError, Selectors
 from cleaner.dedup import DedupConfig
@@ -20,19 +20,20 @@ DEFAULT_DB = "data/scrape.db"
 
 
 def fetch_config(args: argparse.Namespace) -> FetchConfig:
-    config = FetchConfig()
+    """The FetchConfig the fetch options ask for (the defaults where an option is not given)."""
+    default = FetchConfig()
+    fields: dict[str, object] = {"obey_robots": not args.no_robots,
+                                 "allow_private": args.allow_private}
     if args.timeout is not None:
-        config.connect_timeout = min(config.connect_timeout, args.timeout)
-        config.read_timeout = min(config.read_timeout, args.timeout)
-        config.total_timeout = args.timeout
+        fields.update(connect_timeout=min(default.connect_timeout, args.timeout),
+                      read_timeout=min(default.read_timeout, args.timeout),
+                      total_timeout=args.timeout)
     for option in ("delay", "concurrency", "per_host", "user_agent"):
         if getattr(args, option) is not None:
-            setattr(config, option, getattr(args, option))
+            fields[option] = getattr(args, option)
     if args.retries is not None:
-        config.max_attempts = args.retries
-    config.obey_robots = not args.no_robots
-    config.allow_private = args.allow_private
-    return config
+        fields["max_attempts"] = args.retries
+    return replace(default, **fields)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ hosts that resolve to private addresses are refused unless FetchConfig.allow_pri
 from records.urls import canonicalize, same_site
 
 from .charset import detect_encoding
-from .fetch import AsyncFetcher, FetchConfig, Fetcher
+from .config import FetchConfig
+from .fetch import AsyncFetcher, Fetcher
 
 __all__ = [
     "AsyncFetcher", "FetchConfig", "Fetcher", "canonicalize", "detect_encoding", "same_site",

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 if TYPE_CHECKING:
-    from .fetch import FetchConfig
+    from .config import FetchConfig
 
 
 def origin_of(url: httpx.URL) -> str:

@@ -36,7 +36,7 @@ from httpx_aiohttp import AiohttpTransport
 from .addresses import PrivateAddress, check_host, refused_kind
 
 if TYPE_CHECKING:
-    from .fetch import FetchConfig
+    from .config import FetchConfig
 
 class AddressGuard(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that resolves, checks, then connects to what it checked."""

@@ -53,7 +53,8 @@ from .content import (
     media_type,
 )
 from .errors import FetchFailure
-from .fetch import FetchConfig, check_status, refuse_binary
+from .config import FetchConfig
+from .fetch import check_status, refuse_binary
 
 WARC_ERROR = "warc.error"
 HTML_TYPES = ACCEPTED_TYPES - {PLAIN}  # plain text in an archive is robots.txt, CSS maps...
