@@ -42,6 +42,7 @@ from records import Page
 from records.urls import WEB_SCHEMES
 
 from .charset import detect_encoding
+from .config import FetchConfig
 from .content import (
     ACCEPTED_TYPES,
     PLAIN,
@@ -53,7 +54,6 @@ from .content import (
     media_type,
 )
 from .errors import FetchFailure
-from .config import FetchConfig
 from .fetch import check_status, refuse_binary
 
 WARC_ERROR = "warc.error"
