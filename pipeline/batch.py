@@ -104,8 +104,9 @@ from .options import (
     executor_for,
     fetch_config,
 )
-from .progress import CONTROL, Output, printable
+from .progress import Output
 from .run import RunSummary, discovered, document_reader, ingest, revalidate
+from .terminal import CONTROL, printable
 
 log = logging.getLogger(__name__)
 

@@ -63,10 +63,9 @@ from .progress import (  # noqa: F401 - describe: cli.describe
     Output,
     PrintableFilter,
     describe,
-    json_line,
-    printable,
 )
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
+from .terminal import json_line, printable
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -26,7 +26,6 @@ import sqlite3
 import stat
 import sys
 import tempfile
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
@@ -56,6 +55,7 @@ from store.query import (
 
 from .batch import EXIT_DATABASE, EXIT_TERMINATED, EXIT_USAGE, Stopped, sigterm_raises
 from .options import DEFAULT_DB, oneline, positive_int
+from .terminal import json_line, printable
 
 FLUSH_EVERY = 1000  # exported rows between two flushes of the output
 
@@ -67,28 +67,6 @@ class UsageError(Exception):
 # Characters that would act on a terminal rather than be shown: C0 and C1 controls and DEL
 # (escape sequences), and the bidirectional overrides and isolates (which reorder what
 # follows them on the line).
-_BIDI_CONTROLS = {0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
-
-
-def printable(text: str | None) -> str:
-    """`text` on one line, safe to print: whitespace runs become one space, control
-    characters U+FFFD, bidirectional overrides are dropped."""
-    text = " ".join((text or "").split())
-    return "".join("\ufffd" if unicodedata.category(c) == "Cc"
-                   else "" if ord(c) in _BIDI_CONTROLS else c for c in text)
-
-
-# JSON text may hold these raw inside strings; escaped, a line of JSON is one line for every
-# reader (str.splitlines() also splits at U+2028/U+2029 and at C1's NEL) and a terminal.
-_JSON_ESCAPES = {c: f"\\u{c:04x}" for c in (*range(0x7F, 0xA0), 0x2028, 0x2029)}
-
-
-def json_line(obj: Any) -> str:
-    """One JSON document on one line, Unicode kept as it is (ensure_ascii=False) except for
-    control characters and line separators, which are escaped."""
-    return json.dumps(obj, ensure_ascii=False).translate(_JSON_ESCAPES)
-
-
 def since_arg(text: str) -> str:
     try:
         return parse_since(text)

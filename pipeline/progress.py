@@ -19,10 +19,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 import sys
 import time
 from collections.abc import Iterator
@@ -33,16 +31,10 @@ from records import Result
 
 from .options import oneline
 from .run import STORED, RunSummary
+from .terminal import json_line, printable
+
 
 # C0 controls (with ESC, CR, TAB, NUL), DEL and the C1 controls (CSI is U+009B).
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def printable(text: str) -> str:
-    """`text` with every control character replaced by a space: one line, no escapes."""
-    return CONTROL.sub(" ", text)
-
-
 def describe(result: Result, source: bool = False) -> str:
     """One line per input: outcome, HTTP status, [source,] title, words, repeats removed, URL."""
     page = result.page
@@ -74,12 +66,6 @@ def as_json(result: Result) -> dict[str, Any]:
         "duplicate_of": article.duplicate_of if article else None,
         "elapsed_ms": page.elapsed_ms, "error": result.error or page.error,
     }
-
-
-def json_line(obj: dict[str, Any]) -> str:
-    """Compact JSON on one line; the C1 controls and DEL (which json leaves raw) escaped."""
-    text = json.dumps(obj, ensure_ascii=False, default=str)
-    return re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def totals(summary: RunSummary) -> dict[str, int]:

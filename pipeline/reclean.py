@@ -38,7 +38,7 @@ from .batch import EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE, sources_or_report
 from .cli_store import guarded, no_database
 from .executors import CleanSteps, Executor, InProcess
 from .options import DEFAULT_DB, add_executor_options, executor_for
-from .progress import printable
+from .terminal import printable
 
 log = logging.getLogger(__name__)
 
