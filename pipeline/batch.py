@@ -3,7 +3,8 @@
     scrape batch [--sources data/sources.toml] [--db PATH] [--max-age HOURS] [--log-json]
                  [--check] [fetch options]
 
-The sources file is a list of `[[source]]` tables (data/sources.toml is a documented example):
+The sources file is a list of `[[source]]` tables (data/sources.toml is a documented example;
+pipeline/sources_file.py reads and checks it):
 
     [[source]]
     name = "bbc-world"            # required; letters, digits, ".", "_", "-"; fetches.source
@@ -39,10 +40,11 @@ keeps each source's kind, location, max_pages, entry (config, JSON) and last run
 A sources file is read only up to 16 MiB, and its numbers have the bounds of the command
 line's options (pipeline/options.py BOUNDS): `--check` refuses what a run could not do.
 
-The run itself (shared with `scrape ingest`, `run_recorded`): the database's run lock
-(store/lock.py: a second run on the same database exits at once), a `runs` row (store/runs.py:
-running, then completed/failed/interrupted; killed runs found still "running" are marked
-interrupted), the output of pipeline/progress.py, and these exit statuses:
+The run itself (pipeline/recorded.py, shared with `scrape ingest` and `reclean`): the
+database's run lock (store/lock.py: a second run on the same database exits at once), a `runs`
+row (store/runs.py: running, then completed/failed/interrupted; killed runs found still
+"running" are marked interrupted), the output of pipeline/progress.py, and these exit
+statuses:
 
     0   the run completed: at least one input stored or read (some may have failed)
     1   every input failed (or there was none)
@@ -56,45 +58,27 @@ interrupted), the output of pipeline/progress.py, and these exit statuses:
 from __future__ import annotations
 
 import argparse
-import difflib
 import logging
-import re
-import signal
-import sqlite3
-import sys
-import threading
-import tomllib
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
-from types import FrameType
-from typing import Any
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from cleaner import CleanConfig, Cleaner, SelectorError, Selectors
 from records import FetchTask, Page, Result
 from records.urls import canonicalize, same_site
 from scraper import Fetcher
 from scraper.sources import FetchBytes, discover, kind_of, parse_feed, parse_sitemap
-from store import History, open_db
-from store.lock import LockHeld, RunLock, lock_path
+from store import History
 from store.runs import (
-    committed_counts,
-    finish_run,
-    mark_interrupted,
-    start_run,
     upsert_sources,
 )
 
-from .cluster import ClusterUnavailable
 from .options import (
-    BOUNDS,
     DEFAULT_DB,
     add_dedup_options,
     add_executor_options,
@@ -105,239 +89,21 @@ from .options import (
     fetch_config,
 )
 from .progress import Output
+from .recorded import (
+    EXIT_OK,
+    EXIT_USAGE,
+    run_recorded,
+)
 from .run import RunSummary, discovered, document_reader, ingest, revalidate
-from .terminal import CONTROL, printable
+from .sources_file import (
+    DEFAULT_SOURCES,
+    Source,
+    source_cleaner,
+    sources_or_report,
+)
+from .terminal import printable
 
 log = logging.getLogger(__name__)
-
-DEFAULT_SOURCES = "data/sources.toml"
-EXIT_OK, EXIT_ALL_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_DATABASE = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
-
-KINDS = ("feed", "sitemap", "urls", "page")
-FIELDS = ("name", "kind", "url", "path", "max_pages", "max_age_hours", "enabled",
-          "allow_local_files", "content_selector", "drop_selectors")
-# Read at most this much of a sources file: a real one is a few KiB; /dev/zero is endless.
-MAX_SOURCES_BYTES = 16 * 1024 * 1024
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-_HEADER = re.compile(r"\s*\[\[\s*source\s*\]\]")
-_TABLE = re.compile(r"\s*\[")
-
-
-# ---------------------------------------------------------------------------------------------
-# The sources file
-
-
-class SourcesError(ValueError):
-    """A sources file that cannot be used; `problems` are "file:line: source ...: what"."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
-
-
-@dataclass(frozen=True)
-class Source:
-    name: str
-    kind: str  # one of KINDS
-    location: str  # an http(s) or file:// URL, or an absolute path
-    max_pages: int | None = None
-    max_age_hours: float | None = None
-    enabled: bool = True
-    allow_local_files: bool = False  # kind "urls": local paths and file:// URLs in its list
-    selectors: Selectors | None = None  # content_selector, drop_selectors: for its pages
-    config: dict[str, Any] = field(default_factory=dict, compare=False)  # the entry as written
-    line: int | None = None  # of its [[source]] header
-
-    def row(self) -> dict[str, Any]:
-        """Its `sources` table row (store.runs.upsert_sources)."""
-        return {"name": self.name, "kind": self.kind, "location": self.location,
-                "max_pages": self.max_pages, "config": self.config}
-
-
-class _Lines:
-    """Line numbers of the [[source]] tables and their fields, for error messages (tomllib
-    gives none once the file parses)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.headers = [i for i, line in enumerate(self.lines) if _HEADER.match(line)]
-
-    def of(self, index: int, key: str | None = None) -> int | None:
-        if index >= len(self.headers):  # written as an inline array: no line to point at
-            return None
-        start = self.headers[index]
-        if key is not None:
-            name = re.escape(key)
-            pattern = re.compile(rf"\s*(?:{name}|\"{name}\"|'{name}')\s*=")
-            for i in range(start + 1, len(self.lines)):
-                if _TABLE.match(self.lines[i]):
-                    break
-                if pattern.match(self.lines[i]):
-                    return i + 1
-        return start + 1
-
-
-def load_sources(path: str | Path) -> list[Source]:
-    """The sources of a TOML file (relative paths in it are relative to its folder); raise
-    SourcesError listing every problem found."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_SOURCES_BYTES + 1)
-        text = data.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourcesError([f"{path}: cannot read the sources file: {exc}"]) from None
-    if len(data) > MAX_SOURCES_BYTES:
-        raise SourcesError([f"{path}: not a sources file: larger than "
-                            f"{MAX_SOURCES_BYTES // 2**20} MiB (or endless)"])
-    return parse_sources(text, path)
-
-
-def parse_sources(text: str, path: Path) -> list[Source]:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:  # its message ends "(at line 3, column 7)"
-        raise SourcesError([f"{path}: not valid TOML: {exc}"]) from None
-    except RecursionError:  # tomllib parses nested arrays and tables recursively
-        raise SourcesError([f"{path}: not a sources file: arrays or tables nested too "
-                            f"deeply"]) from None
-    lines = _Lines(text)
-    problems: list[str] = []
-    for key in data:
-        if key != "source":
-            hint = " (each source is a [[source]] table)" if key in ("sources", "feeds") else ""
-            problems.append(f"{path}: unknown top-level key {key!r}{hint}")
-    entries = data.get("source", [])
-    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
-        problems.append(f"{path}: 'source' must be a list of [[source]] tables")
-        raise SourcesError(problems)
-    if not entries:
-        problems.append(f"{path}: no [[source]] table: nothing to read")
-    sources: list[Source] = []
-    names: dict[str, int] = {}
-    locations: dict[str, str] = {}
-    for index, entry in enumerate(entries):
-        before = len(problems)
-        source = _source(entry, index, path, lines, problems)
-        if source is None or len(problems) > before:
-            continue
-        where = f"{path}:{lines.of(index, 'name') or '?'}: source {source.name!r}"
-        if source.name in names:
-            problems.append(f"{where}: the name is already that of source #{names[source.name]}"
-                            f" (line {lines.of(names[source.name] - 1) or '?'})")
-            continue
-        names[source.name] = index + 1
-        if source.enabled:
-            key = canonicalize(source.location) if "://" in source.location else source.location
-            if key in locations:
-                problems.append(f"{where}: reads {source.location}, as source "
-                                f"{locations[key]!r} does")
-                continue
-            locations[key] = source.name
-        sources.append(source)
-    if not problems and entries and not any(s.enabled for s in sources):
-        problems.append(f"{path}: every source has enabled = false: nothing to read")
-    if problems:
-        raise SourcesError(problems)
-    return sources
-
-
-def _source(entry: dict[str, Any], index: int, path: Path, lines: _Lines,
-            problems: list[str]) -> Source | None:
-    name = entry.get("name")
-    label = f"source {name!r}" if isinstance(name, str) and name else f"source #{index + 1}"
-
-    def problem(key: str | None, message: str) -> None:
-        line = lines.of(index, key)
-        problems.append(f"{path}:{line}: {label}: {message}" if line
-                        else f"{path}: {label}: {message}")
-
-    for key in entry:
-        if key not in FIELDS:
-            close = difflib.get_close_matches(key, FIELDS, n=1)
-            problem(key, f"unknown field {key!r}" + (f" (did you mean {close[0]!r}?)"
-                                                      if close else
-                                                      f"; the fields are {', '.join(FIELDS)}"))
-    if name is None:
-        problem(None, "missing field 'name'")
-    elif not isinstance(name, str) or not NAME.fullmatch(name):
-        problem("name", f"name must be 1 to 64 letters, digits, '.', '_' or '-' (starting "
-                        f"with a letter or digit), not {name!r}")
-    kind = entry.get("kind")
-    if kind is None:
-        problem(None, f"missing field 'kind' (one of {', '.join(KINDS)})")
-    elif kind not in KINDS:
-        problem("kind", f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    location = _location(entry, kind, path, problem)
-    for key in ("max_pages", "max_age_hours"):  # the bounds of the command line's options
-        wrong = entry.get(key) is not None and BOUNDS[key].problem(entry[key])
-        if wrong:
-            problem(key, f"{key} {wrong}")
-    max_pages, max_age = entry.get("max_pages"), entry.get("max_age_hours")
-    enabled = entry.get("enabled", True)
-    if type(enabled) is not bool:
-        problem("enabled", f"enabled must be true or false, not {enabled!r}")
-    local = entry.get("allow_local_files", False)
-    if type(local) is not bool:
-        problem("allow_local_files", f"allow_local_files must be true or false, not {local!r}")
-    elif local and kind != "urls":
-        problem("allow_local_files", "allow_local_files is for a source of kind 'urls' (a "
-                                     "list whose lines may name local files)")
-    try:
-        selectors = Selectors.of(entry)
-    except SelectorError as exc:
-        problem(exc.field, str(exc))
-        selectors = None
-    if not (isinstance(name, str) and kind in KINDS and location):
-        return None
-    return Source(name=name, kind=kind, location=location, max_pages=max_pages,
-                  max_age_hours=float(max_age) if max_age is not None else None,
-                  enabled=enabled is True, allow_local_files=local is True,
-                  selectors=selectors, config=dict(entry), line=lines.of(index))
-
-
-def _location(entry: dict[str, Any], kind: Any, path: Path,
-              problem: Callable[[str | None, str], None]) -> str | None:
-    url, local = entry.get("url"), entry.get("path")
-    if url is not None and local is not None:
-        problem("path", "give url or path, not both")
-        return None
-    if url is None and local is None:
-        wanted = {"urls": "path", "feed": "url", "sitemap": "url"}.get(kind, "url or path")
-        problem(None, f"missing field {wanted!r}")
-        return None
-    if url is not None:
-        if not isinstance(url, str) or not url.strip() or CONTROL.search(url):
-            problem("url", f"url must be a URL, not {url!r}")
-            return None
-        url = url.strip()
-        try:
-            parts = urlsplit(url)
-            scheme, host = parts.scheme.lower(), parts.hostname
-        except ValueError as exc:
-            problem("url", f"url is not a valid URL: {exc}")
-            return None
-        if kind == "urls":
-            problem("url", "kind 'urls' reads a local file of URLs: give its path")
-            return None
-        if scheme in ("http", "https") and host:
-            return url
-        if scheme == "file" and kind == "page":
-            return url
-        allowed = "an http(s) URL" + (" or a file:// URL" if kind == "page" else "")
-        problem("url", f"url must be {allowed}, not {url!r}")
-        return None
-    if not isinstance(local, str) or not local.strip() or CONTROL.search(local):
-        problem("path", f"path must be a file name, not {local!r}")
-        return None
-    if kind in ("feed", "sitemap"):
-        problem("path", f"a {kind} is read from the web: give its url")
-        return None
-    resolved = Path(local.strip()).expanduser()
-    if not resolved.is_absolute():
-        resolved = path.resolve().parent / resolved
-    return str(resolved)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -460,128 +226,9 @@ def _named_like_sitemap(url: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# A locked, recorded run (scrape batch and scrape ingest)
-
-
-class Stopped(BaseException):
-    """SIGTERM arrived (systemd stopping the unit, `kill`): end the run as interrupted."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(signum)
-
-
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """SIGTERM raises Stopped inside (so the run, or an export's cleanup, ends in order);
-    the previous handler is put back after. Only the main thread can set handlers:
-    elsewhere, nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
-
-
-Work = Callable[[sqlite_utils.Database, int, Output], RunSummary]
-
-
-def arguments_of(args: argparse.Namespace) -> dict[str, Any]:
-    """The options of a run, for runs.arguments (JSON)."""
-    return {k: v for k, v in sorted(vars(args).items())
-            if k != "func" and (v is None or isinstance(v, (str, int, float, bool, list)))}
-
-
-def run_recorded(command: str, args: argparse.Namespace, work: Work, output: Output) -> int:
-    """Run `work(db, run_id, output)` holding the database's run lock, recorded in `runs`;
-    print its end through `output`; return the exit status (see the module docstring)."""
-    try:
-        lock = RunLock(args.db).acquire(
-            f"scrape {command} since {datetime.now(UTC).isoformat(timespec='seconds')}")
-    except LockHeld as exc:
-        print(printable(f"scrape {command}: {exc}; not started (exit {EXIT_LOCKED})"),
-              file=sys.stderr)
-        return EXIT_LOCKED
-    except OSError as exc:
-        print(printable(f"scrape {command}: cannot create the lock file "
-                        f"{lock_path(args.db)}: {exc}"), file=sys.stderr)
-        return EXIT_DATABASE
-    try:
-        with sigterm_raises():
-            return _locked(command, args, work, output)
-    finally:
-        lock.release()
-
-
-def _locked(command: str, args: argparse.Namespace, work: Work, output: Output) -> int:
-    db: sqlite_utils.Database | None = None
-    try:
-        db = open_db(args.db)
-        interrupted = mark_interrupted(db)
-        run_id = start_run(db, command, arguments_of(args))
-    except (sqlite3.Error, OSError) as exc:
-        print(printable(f"scrape {command}: cannot use the database {args.db}: "
-                        f"{type(exc).__name__}: {exc}"), file=sys.stderr)
-        if db is not None:
-            db.close()
-        return EXIT_DATABASE
-    for row in interrupted:
-        log.warning("run %d (%s, started %s, pid %s on %s) ended without finishing: marked "
-                    "interrupted", row["id"], row["command"], row["started_at"], row["pid"],
-                    row["host"])
-    summary: RunSummary | None = None
-    status, code = "failed", EXIT_DATABASE
-    try:
-        with output.live():
-            summary = work(db, run_id, output)
-        status = "completed" if summary.succeeded else "failed"
-        code = EXIT_OK if summary.succeeded else EXIT_ALL_FAILED
-    except KeyboardInterrupt:
-        status, code = "interrupted", EXIT_INTERRUPTED
-        print(f"scrape {command}: interrupted", file=sys.stderr)
-    except Stopped:
-        status, code = "interrupted", EXIT_TERMINATED
-        print(f"scrape {command}: stopped (SIGTERM)", file=sys.stderr)
-    except BrokenPipeError:  # `scrape batch | head`: cli.main ends it quietly
-        status = "interrupted"
-        raise
-    except ClusterUnavailable as exc:  # --scheduler: not reachable, or lost mid-run
-        code = EXIT_USAGE
-        print(printable(f"scrape {command}: {exc}"), file=sys.stderr)
-    except sqlite3.Error as exc:
-        print(printable(f"scrape {command}: database error: {type(exc).__name__}: {exc}"),
-              file=sys.stderr)
-    finally:
-        # Also when an unexpected error propagates: the run is then recorded as failed.
-        try:
-            if summary is None:  # what it committed before it stopped
-                summary = RunSummary(counts=Counter(committed_counts(db, run_id)))
-            finish_run(db, run_id, status, summary.counts)
-        except sqlite3.Error as exc:
-            log.error("could not record the end of run %d: %s", run_id, exc)
-            summary = summary or RunSummary()
-        finally:
-            db.close()
-    output.finish(run_id, status, summary, str(args.db), command,
-                  drops=getattr(args, "verbose", False))
-    return code
-
-
-# ---------------------------------------------------------------------------------------------
 # The command
 
 
-def sources_or_report(path: str, command: str) -> list[Source] | None:
-    """The sources file's sources; None after printing its problems (the caller exits 2)."""
-    try:
-        return load_sources(path)
-    except SourcesError as exc:
-        for problem in exc.problems:
-            print(printable(f"scrape {command}: {problem}"), file=sys.stderr)
-        return None
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -623,10 +270,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
                                                       label="batch"))
 
 
-def source_cleaner(sources: Iterable[Source]) -> Cleaner:
-    """The cleaner of a run: each source's selectors for the pages it claims (Page.source)."""
-    return Cleaner(CleanConfig(source_selectors={s.name: s.selectors for s in sources
-                                                 if s.selectors is not None}))
 
 
 def add_allow_local_files(p: argparse.ArgumentParser) -> None:

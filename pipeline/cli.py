@@ -43,7 +43,7 @@ from scraper.warc import SaveWarc, WarcReader
 from store import clusters
 from store.db import OutputIsDatabase, open_for_reading, refuse_overwrite
 
-from . import batch, cli_store, reclean
+from . import batch, cli_store, reclean, recorded
 from .memory import freeze_long_lived, tune_malloc
 from .options import (
     DEFAULT_DB,
@@ -96,8 +96,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report_warcs(output, readers, saver)  # after closing: the saved file has its name
         return summary
 
-    # The same run lock, runs row and output as `scrape batch` (pipeline/batch.py).
-    return batch.run_recorded("ingest", args, work, Output(json_lines=args.log_json,
+    # The same run lock, runs row and output as `scrape batch` (pipeline/recorded.py).
+    return recorded.run_recorded("ingest", args, work, Output(json_lines=args.log_json,
                                                            label="ingest"))
 
 

@@ -53,8 +53,14 @@ from store.query import (
     stats,
 )
 
-from .batch import EXIT_DATABASE, EXIT_TERMINATED, EXIT_USAGE, Stopped, sigterm_raises
 from .options import DEFAULT_DB, oneline, positive_int
+from .recorded import (
+    EXIT_DATABASE,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Stopped,
+    sigterm_raises,
+)
 from .terminal import json_line, printable
 
 FLUSH_EVERY = 1000  # exported rows between two flushes of the output

@@ -34,10 +34,11 @@ from store.lock import LockHeld, RunLock, lock_path
 from store.pages import unpack
 from store.runs import finish_run, mark_interrupted, start_run
 
-from .batch import EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE, sources_or_report
 from .cli_store import guarded, no_database
 from .executors import CleanSteps, Executor, InProcess
 from .options import DEFAULT_DB, add_executor_options, executor_for
+from .recorded import EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE
+from .sources_file import sources_or_report
 from .terminal import printable
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from pipeline.batch import SourcesError, load_sources
 from pipeline.cli import main
+from pipeline.sources_file import SourcesError, load_sources
 from store.lock import LockHeld, RunLock
 from tests.test_cli import LOCAL, ROOT, SCRAPE
 

@@ -11,8 +11,8 @@ import pytest
 import sqlite_utils
 
 from cleaner import CleanConfig, Cleaner, SelectorError, Selectors
-from pipeline.batch import SourcesError, load_sources
 from pipeline.cli import main
+from pipeline.sources_file import SourcesError, load_sources
 from records import Page
 from tests.test_cli import LOCAL
 

@@ -149,7 +149,9 @@ def test_read_warc_gives_html_responses_as_the_fetcher_shapes_them(tmp_path):
 
 
 def test_stacked_content_encodings_are_decoded_or_refused_as_the_fetcher_does(tmp_path):
-    from backports import zstd  # a project dependency (stdlib compression.zstd from 3.14)
+    from backports import (
+        zstd,  # a project dependency (stdlib compression.zstd from 3.14)
+    )
 
     body = BODIES["plain"]
     bomb = gzip.compress(gzip.compress(b"\0" * 30_000_000))  # ~30 KB inflating to 30 MB

@@ -1,0 +1,151 @@
+"""A locked, recorded run, shared by `scrape ingest`, `scrape batch` and `scrape reclean`:
+the database's run lock (store/lock.py), a `runs` row (store/runs.py: running, then
+completed, failed or interrupted), the run's output (pipeline/progress.py), SIGTERM ending
+it in order, and the exit statuses (pipeline/batch.py's docstring lists them)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sqlite3
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import sqlite_utils
+
+from store import open_db
+from store.lock import LockHeld, RunLock, lock_path
+from store.runs import (
+    committed_counts,
+    finish_run,
+    mark_interrupted,
+    start_run,
+)
+
+from .cluster import ClusterUnavailable
+from .progress import Output
+from .run import RunSummary
+from .terminal import printable
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_ALL_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_DATABASE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+# ---------------------------------------------------------------------------------------------
+# A locked, recorded run (scrape batch and scrape ingest)
+
+
+class Stopped(BaseException):
+    """SIGTERM arrived (systemd stopping the unit, `kill`): end the run as interrupted."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+@contextmanager
+def sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises Stopped inside (so the run, or an export's cleanup, ends in order);
+    the previous handler is put back after. Only the main thread can set handlers:
+    elsewhere, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+Work = Callable[[sqlite_utils.Database, int, Output], RunSummary]
+
+
+def arguments_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of a run, for runs.arguments (JSON)."""
+    return {k: v for k, v in sorted(vars(args).items())
+            if k != "func" and (v is None or isinstance(v, (str, int, float, bool, list)))}
+
+
+def run_recorded(command: str, args: argparse.Namespace, work: Work, output: Output) -> int:
+    """Run `work(db, run_id, output)` holding the database's run lock, recorded in `runs`;
+    print its end through `output`; return the exit status (see the module docstring)."""
+    try:
+        lock = RunLock(args.db).acquire(
+            f"scrape {command} since {datetime.now(UTC).isoformat(timespec='seconds')}")
+    except LockHeld as exc:
+        print(printable(f"scrape {command}: {exc}; not started (exit {EXIT_LOCKED})"),
+              file=sys.stderr)
+        return EXIT_LOCKED
+    except OSError as exc:
+        print(printable(f"scrape {command}: cannot create the lock file "
+                        f"{lock_path(args.db)}: {exc}"), file=sys.stderr)
+        return EXIT_DATABASE
+    try:
+        with sigterm_raises():
+            return _locked(command, args, work, output)
+    finally:
+        lock.release()
+
+
+def _locked(command: str, args: argparse.Namespace, work: Work, output: Output) -> int:
+    db: sqlite_utils.Database | None = None
+    try:
+        db = open_db(args.db)
+        interrupted = mark_interrupted(db)
+        run_id = start_run(db, command, arguments_of(args))
+    except (sqlite3.Error, OSError) as exc:
+        print(printable(f"scrape {command}: cannot use the database {args.db}: "
+                        f"{type(exc).__name__}: {exc}"), file=sys.stderr)
+        if db is not None:
+            db.close()
+        return EXIT_DATABASE
+    for row in interrupted:
+        log.warning("run %d (%s, started %s, pid %s on %s) ended without finishing: marked "
+                    "interrupted", row["id"], row["command"], row["started_at"], row["pid"],
+                    row["host"])
+    summary: RunSummary | None = None
+    status, code = "failed", EXIT_DATABASE
+    try:
+        with output.live():
+            summary = work(db, run_id, output)
+        status = "completed" if summary.succeeded else "failed"
+        code = EXIT_OK if summary.succeeded else EXIT_ALL_FAILED
+    except KeyboardInterrupt:
+        status, code = "interrupted", EXIT_INTERRUPTED
+        print(f"scrape {command}: interrupted", file=sys.stderr)
+    except Stopped:
+        status, code = "interrupted", EXIT_TERMINATED
+        print(f"scrape {command}: stopped (SIGTERM)", file=sys.stderr)
+    except BrokenPipeError:  # `scrape batch | head`: cli.main ends it quietly
+        status = "interrupted"
+        raise
+    except ClusterUnavailable as exc:  # --scheduler: not reachable, or lost mid-run
+        code = EXIT_USAGE
+        print(printable(f"scrape {command}: {exc}"), file=sys.stderr)
+    except sqlite3.Error as exc:
+        print(printable(f"scrape {command}: database error: {type(exc).__name__}: {exc}"),
+              file=sys.stderr)
+    finally:
+        # Also when an unexpected error propagates: the run is then recorded as failed.
+        try:
+            if summary is None:  # what it committed before it stopped
+                summary = RunSummary(counts=Counter(committed_counts(db, run_id)))
+            finish_run(db, run_id, status, summary.counts)
+        except sqlite3.Error as exc:
+            log.error("could not record the end of run %d: %s", run_id, exc)
+            summary = summary or RunSummary()
+        finally:
+            db.close()
+    output.finish(run_id, status, summary, str(args.db), command,
+                  drops=getattr(args, "verbose", False))
+    return code
