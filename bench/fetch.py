@@ -310,7 +310,7 @@ def _fetcher_classes() -> tuple[Any, Any]:
     try:
         from scraper import FetchConfig, Fetcher
     except ImportError:
-        from scraper.fetch import FetchConfig, Fetcher
+        from scraper.fetch import FetchConfig, Fetcher  # the layout before scraper/sync.py
     return Fetcher, FetchConfig
 
 

@@ -27,7 +27,8 @@ from records.urls import canonicalize, same_site
 
 from .charset import detect_encoding
 from .config import FetchConfig
-from .fetch import AsyncFetcher, Fetcher
+from .fetch import AsyncFetcher
+from .sync import Fetcher
 
 __all__ = [
     "AsyncFetcher", "FetchConfig", "Fetcher", "canonicalize", "detect_encoding", "same_site",

@@ -1,33 +1,29 @@
 """Turn FetchTasks into Pages: HTTP(S) through httpx, local files from disk.
 
-`AsyncFetcher` is the engine (httpx.AsyncClient): many hosts at once, each paced and asked
-only for what its robots.txt allows, retries with backoff, private addresses refused.
-`Fetcher` is the synchronous facade the pipeline uses: it runs an AsyncFetcher on an event
-loop in a background thread. Neither raises for a bad URL or page: the failure is recorded
-on the Page (`error`: a sentence for people, `outcome`: a key for counters).
+`AsyncFetcher` is the engine (httpx.AsyncClient, scraper/client.py): many hosts at once, each
+paced and asked only for what its robots.txt allows, retries with backoff, private addresses
+refused. `Fetcher` (scraper/sync.py) is the synchronous facade the pipeline uses. Neither
+raises for a bad URL or page: the failure is recorded on the Page (`error`: a sentence for
+people, `outcome`: a key for counters; scraper/errors.py translates what went wrong).
 
-How hosts take turns: scraper/hosts.py. robots.txt: scraper/robots.py. The address guard:
-scraper/transports.py.
+How hosts take turns: scraper/hosts.py. robots.txt: scraper/robots.py. Reading a body:
+scraper/body.py. The address guard: scraper/transports.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
-import queue
-import threading
-import time
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
     Awaitable,
     Callable,
     Iterable,
-    Iterator,
 )
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -38,23 +34,19 @@ from records import FetchTask, Page
 from records.urls import WEB_SCHEMES, is_local
 
 from .addresses import check_host
+from .body import Budget, aiter_of, read_document, read_page, read_robots
 from .charset import detect_encoding
+from .client import Client
 from .config import FetchConfig
 from .content import (
     ACCEPTED_TYPES,
-    HTML,
-    BadEncoding,
-    ContentDecoder,
-    LayerTooLarge,
-    looks_binary,
-    looks_like_html,
     media_type,
 )
-from .errors import FetchFailure
-from .hosts import Scheduler, backoff, origin_of, parse_retry_after
+from .errors import FetchFailure, check_status, refuse_binary, translate, with_attempts
+from .hosts import Scheduler, backoff, origin_of
 from .local import local_path, read_file
-from .robots import MAX_ROBOTS_BYTES, RobotsCache, Verdict, agent_token, verdict_for
-from .transports import ThreadedTransport, network_transport
+from .robots import RobotsCache, Verdict, agent_token, verdict_for
+from .transports import network_transport
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +55,7 @@ _ACCEPT = "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.1"
 # br); httpx's decoders inflate a whole network read at once, which lets a gzip bomb
 # balloon before the size check sees it.
 _ACCEPT_ENCODING = "gzip, deflate"
-# httpx timeout -> (key in httpx's timeout dict, what we were doing)
-_TIMEOUT_PHASES: dict[type[httpx.TimeoutException], tuple[str, str]] = {
-    httpx.ConnectTimeout: ("connect", "connecting"),
-    httpx.ReadTimeout: ("read", "reading the response"),
-    httpx.WriteTimeout: ("write", "sending the request"),
-    httpx.PoolTimeout: ("pool", "waiting for a free connection"),
-}
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _ROBOTS_MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2
-# Bodies bigger than this have their charset detected in a worker thread.
-_DETECT_INLINE_BYTES = 256 * 1024
 
 T = TypeVar("T")
 
@@ -94,7 +76,7 @@ class AsyncFetcher:
     ) -> None:
         self.config = config or FetchConfig()
         self._token = agent_token(self.config.user_agent)
-        self._client = _Client(
+        self._client = Client(
             transport=transport if transport is not None else network_transport(self.config),
             follow_redirects=False,  # followed by hand: robots, deadline and turns at every hop
             event_hooks={"response": [_refuse_odd_redirect]},
@@ -105,6 +87,10 @@ class AsyncFetcher:
             },
         )
         self._scheduler = Scheduler(self.config)
+        # The body readers, each with this fetcher's config (scraper/body.py).
+        self._read_page = partial(read_page, config=self.config)
+        self._read_document = partial(read_document, config=self.config)
+        self._read_robots = partial(read_robots, config=self.config)
         self._robots = RobotsCache(self._load_robots)
 
     async def __aenter__(self) -> AsyncFetcher:
@@ -137,7 +123,7 @@ class AsyncFetcher:
         closing the generator cancels the fetches still running.
         """
         window = 2 * max(1, self.config.concurrency)
-        source = _aiter(tasks)
+        source = aiter_of(tasks)
         running: set[asyncio.Task[Page]] = set()
         more = True
         try:
@@ -172,7 +158,7 @@ class AsyncFetcher:
         return await self._fetch(FetchTask(url=url, source="discover"), self._read_document)
 
     async def _fetch(self, task: FetchTask,
-                     read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]]) -> Page:
+                     read: Callable[[httpx.Response, Page, Budget], Awaitable[None]]) -> Page:
         loop = asyncio.get_running_loop()
         started = loop.time()
         page = Page(
@@ -223,7 +209,7 @@ class AsyncFetcher:
         self,
         url: str,
         attempt: _Attempt,
-        read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]],
+        read: Callable[[httpx.Response, Page, Budget], Awaitable[None]],
     ) -> None:
         scheme = urlsplit(url).scheme.lower()
         if scheme not in WEB_SCHEMES:
@@ -248,7 +234,7 @@ class AsyncFetcher:
         self,
         request: httpx.Request,
         attempt: _Attempt,
-        read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]],
+        read: Callable[[httpx.Response, Page, Budget], Awaitable[None]],
         max_redirects: int,
         obey_robots: bool,
     ) -> None:
@@ -260,7 +246,7 @@ class AsyncFetcher:
         redirects = 0
         tries = 1
         while True:
-            budget = _Budget(cfg.total_timeout, loop.time() + cfg.total_timeout)
+            budget = Budget(cfg.total_timeout, loop.time() + cfg.total_timeout)
             page.final_url = page.status = page.content_type = None
             page.bytes = 0
             try:
@@ -286,7 +272,7 @@ class AsyncFetcher:
                     request = next_request
             except FetchFailure as failure:
                 if not failure.retryable or tries >= cfg.max_attempts:
-                    raise _after(failure, tries) from None
+                    raise with_attempts(failure, tries) from None
                 if failure.retry_after is not None:
                     if failure.retry_after > cfg.max_retry_wait:
                         raise FetchFailure(
@@ -309,8 +295,8 @@ class AsyncFetcher:
         self,
         request: httpx.Request,
         attempt: _Attempt,
-        budget: _Budget,
-        read: Callable[[httpx.Response, Page, _Budget], Awaitable[None]],
+        budget: Budget,
+        read: Callable[[httpx.Response, Page, Budget], Awaitable[None]],
     ) -> httpx.Request | None:
         """One request, in a turn at its host: the redirect to follow, or None when `read`
         took the page. Raises FetchFailure."""
@@ -336,7 +322,7 @@ class AsyncFetcher:
                     try:
                         response = await self._client.send(request, stream=True)
                     except httpx.HTTPError as exc:
-                        raise self._failure(exc, request) from None
+                        raise translate(exc, request, self.config) from None
                     except _BadRedirect as bad:
                         _seen(page, bad.response)
                         raise
@@ -362,90 +348,6 @@ class AsyncFetcher:
                     retryable=True,
                 ) from None
 
-    async def _read_page(self, response: httpx.Response, page: Page, budget: _Budget) -> None:
-        if page.content_type is not None and page.content_type not in ACCEPTED_TYPES:
-            raise FetchFailure(
-                "fetch.content_type", f"unsupported content type {page.content_type}"
-            )
-        max_bytes = self.config.max_bytes
-        declared = response.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise FetchFailure(
-                "fetch.too_large",
-                f"response larger than {max_bytes} bytes (Content-Length: {declared})",
-            )
-        body, received = await self._body(response, budget, max_bytes)
-        page.bytes = received
-        if body is None:
-            raise FetchFailure("fetch.too_large", f"response larger than {max_bytes} bytes")
-
-        if page.content_type is None:
-            if not looks_like_html(body):
-                raise FetchFailure(
-                    "fetch.content_type", "no content type, and the body does not look like HTML"
-                )
-            page.content_type = HTML
-        refuse_binary(body)
-        page.body = body
-        header = response.headers.get("content-type")
-        if len(body) > _DETECT_INLINE_BYTES:  # charset detection can take a while: not here
-            page.encoding = await asyncio.to_thread(detect_encoding, body, header)
-        else:
-            page.encoding = detect_encoding(body, header)
-
-    async def _read_document(self, response: httpx.Response, page: Page,
-                             budget: _Budget) -> None:
-        body, received = await self._body(response, budget, self.config.max_bytes)
-        page.bytes = received
-        if body is None:
-            raise FetchFailure("fetch.too_large",
-                               f"response larger than {self.config.max_bytes} bytes")
-        page.body = body
-
-    async def _read_robots(self, response: httpx.Response, page: Page, budget: _Budget) -> None:
-        body, received = await self._body(response, budget, MAX_ROBOTS_BYTES, truncate=True)
-        page.body, page.bytes = body or b"", received
-
-    async def _body(
-        self, response: httpx.Response, budget: _Budget, limit: int, truncate: bool = False
-    ) -> tuple[bytes | None, int]:
-        """(body, bytes received), reading and decompressing no further than `limit`.
-
-        Past the limit the body is None, or with `truncate` its first `limit` bytes.
-        """
-        consumed = response.is_stream_consumed  # a MockTransport response of bytes: httpx
-        # decoded it when the transport built it
-        try:
-            decoder = ContentDecoder(
-                None if consumed else response.headers.get("content-encoding"), limit)
-        except BadEncoding as exc:
-            raise FetchFailure("fetch.bad_encoding", str(exc)) from None
-        chunks = _aiter([response.content]) if consumed else response.aiter_raw()
-        parts: list[bytes] = []
-        received = 0
-        try:
-            async for chunk in chunks:
-                for part in decoder.feed(chunk) if decoder.codings else (chunk,):
-                    received += len(part)
-                    if received > limit:  # stop right here: nothing more read or decoded
-                        if not truncate:
-                            return None, received
-                        parts.append(part[: len(part) - (received - limit)])
-                        return b"".join(parts), received
-                    parts.append(part)
-                if decoder.finished:
-                    break
-                budget.remaining("reading the response")
-            else:
-                decoder.end()
-        except httpx.HTTPError as exc:
-            raise self._failure(exc, response.request) from None
-        except BadEncoding as exc:
-            raise FetchFailure("fetch.bad_encoding", str(exc)) from None
-        except LayerTooLarge:  # an inner layer past the limit: the body would be too
-            return (b"".join(parts) if truncate else None), limit + 1
-        return b"".join(parts), received
-
     # -- robots.txt ----------------------------------------------------------------------
 
     async def _load_robots(self, origin: str) -> Verdict:
@@ -467,191 +369,6 @@ class AsyncFetcher:
                  failure.message if failure else f"{page.bytes} bytes, crawl delay {delay:g} s")
         return verdict
 
-    # -- errors --------------------------------------------------------------------------
-
-    def _failure(self, exc: httpx.HTTPError, request: httpx.Request) -> FetchFailure:
-        """Translate an httpx error into a FetchFailure with a sentence a person can act on."""
-        url = request.url
-        if isinstance(exc, httpx.TimeoutException):
-            key, phase = next(
-                (v for t, v in _TIMEOUT_PHASES.items() if isinstance(exc, t)), ("read", "")
-            )
-            cfg = self.config
-            limit = cfg.connect_timeout if key in ("connect", "pool") else cfg.read_timeout
-            applied = request.extensions.get("timeout", {}).get(key)
-            if applied is not None and applied < limit:  # cut short by the total budget
-                message = f"timed out after {cfg.total_timeout} s in total ({phase})"
-            else:
-                message = f"timed out after {limit} s {phase}"
-            return FetchFailure("fetch.timeout", message, retryable=True)
-        detail = _detail(exc)
-        if isinstance(exc, httpx.ConnectError):
-            where = f"{url.host}:{url.port}" if url.port else url.host
-            return FetchFailure(
-                "fetch.connect_error", f"could not connect to {where}: {detail}", retryable=True
-            )
-        if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-            return FetchFailure("fetch.bad_url", f"invalid URL {url}: {detail}")
-        if isinstance(exc, httpx.RemoteProtocolError):  # also a connection dropped mid-body
-            return FetchFailure(
-                "fetch.error", f"{url.host} sent an invalid response: {detail}", retryable=True
-            )
-        if isinstance(exc, httpx.TransportError):  # a reset, a failed read or write
-            return FetchFailure(
-                "fetch.error", f"network error talking to {url.host}: {detail}", retryable=True
-            )
-        return FetchFailure("fetch.error", f"fetch of {url} failed: {detail}")
-
-
-class _Cookies(httpx.Cookies):
-    """httpx's cookie jar, skipping the responses that set no cookie: httpx's extraction
-    copies every header into an email.message.Message, a sixth of our CPU per page."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if "set-cookie" in response.headers:
-            super().extract_cookies(response)
-
-
-class _Client(httpx.AsyncClient):
-    """httpx.AsyncClient with `_Cookies` as its cookie jar (cookies behave as before)."""
-
-    def __init__(self, *, cookies: httpx._types.CookieTypes | None = None,
-                 **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self.cookies = cookies  # type: ignore[assignment]
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self._jar
-
-    @cookies.setter
-    def cookies(self, cookies: httpx._types.CookieTypes | None) -> None:
-        self._jar = _Cookies(cookies)
-
-
-class Fetcher:
-    """The synchronous facade: an AsyncFetcher on an event loop in a background thread.
-
-    `fetch(task)` fetches one page; `fetcher(tasks)` yields one Page per task **as each
-    completes, not in the order of the tasks**, fetching many hosts at once within the
-    limits of `config` (see FetchConfig). The tasks are taken from the iterable in the
-    caller's thread, at most 2 * concurrency ahead of the pages consumed, so a lazy
-    iterable (a database query, a generator) stays lazy and memory stays bounded; a window
-    full of one host's tasks goes at that host's pace, so interleave hosts in a long
-    input. Neither raises for a bad task. Use as a context manager, or call close().
-
-    `transport`: a synchronous httpx transport (httpx.BaseTransport, e.g. an
-    httpx.MockTransport with a plain function) is run in worker threads; an async-only
-    one (httpx.AsyncBaseTransport) is used as it is. None: the network, with the
-    private-address guard.
-    """
-
-    def __init__(
-        self,
-        config: FetchConfig | None = None,
-        transport: httpx.BaseTransport | httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.config = config or FetchConfig()
-        if isinstance(transport, httpx.BaseTransport):
-            async_transport: httpx.AsyncBaseTransport | None = ThreadedTransport(transport)
-        else:
-            async_transport = transport
-        self._loop = asyncio.new_event_loop()
-        # DNS look-ups, synchronous transports and local files run in the loop's executor:
-        # enough threads that slow resolvers cannot starve the fetches.
-        self._loop.set_default_executor(concurrent.futures.ThreadPoolExecutor(
-            max_workers=max(1, self.config.concurrency) + 4, thread_name_prefix="fetcher-io"))
-        self._thread = threading.Thread(target=self._loop.run_forever, name="fetcher", daemon=True)
-        self._thread.start()
-        self._closed = False
-
-        async def make() -> AsyncFetcher:  # made on its own loop
-            return AsyncFetcher(self.config, async_transport)
-
-        self._engine = self._wait(make())
-
-    def __enter__(self) -> Fetcher:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Stop what is still running, close the connections and the background loop."""
-        if self._closed:
-            return
-        self._closed = True
-
-        async def shutdown() -> None:
-            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in others:
-                task.cancel()
-            await asyncio.gather(*others, return_exceptions=True)
-            await self._engine.aclose()
-            await self._loop.shutdown_default_executor()
-
-        try:
-            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result()
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
-
-    def fetch(self, task: FetchTask) -> Page:
-        """Fetch one task. Never raises: failures come back as a Page with `error` set."""
-        return self._wait(self._engine.fetch(task))
-
-    def fetch_document(self, url: str) -> Page:
-        """A sitemap or a feed (see AsyncFetcher.fetch_document). Never raises."""
-        return self._wait(self._engine.fetch_document(url))
-
-    def ready_in(self, origin: str) -> float:
-        """Seconds from now before this fetcher would ask `origin` (scraper.hosts.origin_of)
-        again: its delay, Crawl-delay or Retry-After; 0 for a host it has not asked."""
-        at = self._engine.ready_at(origin)
-        return 0.0 if at is None else max(0.0, at - time.monotonic())
-
-    def __call__(self, tasks: Iterable[FetchTask]) -> Iterator[Page]:
-        """One Page per task, in the order they complete; a failed task never stops the
-        others. Stopping early (breaking out of the loop) cancels what is still running."""
-        window = 2 * max(1, self.config.concurrency)
-        completed: queue.SimpleQueue[concurrent.futures.Future[Page]] = queue.SimpleQueue()
-        running: dict[concurrent.futures.Future[Page], FetchTask] = {}
-        source = iter(tasks)
-        more = True
-        try:
-            while True:
-                while more and len(running) < window:
-                    try:
-                        task = next(source)
-                    except StopIteration:
-                        more = False
-                        break
-                    future = self._submit(self._engine.fetch(task))
-                    running[future] = task
-                    future.add_done_callback(completed.put)
-                if not running:
-                    return
-                future = completed.get()
-                task = running.pop(future)
-                yield _page_of(future, task)
-        finally:
-            for future in running:
-                future.cancel()
-
-    def _submit(self, coroutine: Awaitable[T]) -> concurrent.futures.Future[T]:
-        if self._closed:
-            raise RuntimeError("this Fetcher is closed")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
-
-    def _wait(self, coroutine: Awaitable[T]) -> T:
-        return self._submit(coroutine).result()
-
 
 @dataclass
 class _Attempt:
@@ -662,24 +379,6 @@ class _Attempt:
     waited: float = 0.0
     validators: dict[str, str] = field(default_factory=dict)
     not_modified: bool = False
-
-
-@dataclass
-class _Budget:
-    """The total timeout of one attempt, as a loop-time deadline."""
-
-    total: float
-    deadline: float
-
-    def remaining(self, phase: str) -> float:
-        remaining = self.deadline - asyncio.get_running_loop().time()
-        if remaining <= 0:
-            raise FetchFailure(
-                "fetch.timeout",
-                f"timed out after {self.total} s in total ({phase})",
-                retryable=True,
-            )
-        return remaining
 
 
 def _validators(task: FetchTask) -> dict[str, str]:
@@ -724,60 +423,6 @@ def _seen(page: Page, response: httpx.Response) -> None:
     page.headers = dict(response.headers)  # repeated ones joined by ", "
 
 
-def check_status(response: httpx.Response) -> None:
-    status = response.status_code
-    if 200 <= status < 300:
-        return
-    reason = response.reason_phrase or httpx.codes.get_reason_phrase(status)
-    retryable = status in RETRY_STATUSES
-    raise FetchFailure(
-        f"fetch.http_{status}",
-        f"HTTP {status} {reason}".rstrip(),
-        retryable=retryable,
-        retry_after=parse_retry_after(response.headers.get("retry-after")) if retryable else None,
-    )
 
 
-def _detail(exc: BaseException) -> str:
-    """The first message down the exception's chain: httpx and anyio often wrap an OSError
-    ("[Errno 104] Connection reset by peer") in exceptions that say nothing."""
-    cause: BaseException | None = exc
-    for _ in range(5):
-        if cause is None:
-            break
-        if str(cause):
-            return str(cause)
-        cause = cause.__cause__ or cause.__context__
-    return type(exc).__name__
 
-
-def _after(failure: FetchFailure, tries: int) -> FetchFailure:
-    """The failure as the page reports it: with the number of attempts, if more than one."""
-    if tries == 1:
-        return failure
-    return FetchFailure(failure.outcome, f"{failure.message} ({tries} attempts)")
-
-
-def _page_of(future: concurrent.futures.Future[Page], task: FetchTask) -> Page:
-    try:
-        return future.result()
-    except BaseException as exc:  # cancelled, or a bug: still one Page per task
-        return Page(url=task.url, origin_url=task.origin_url, source=task.source,
-                    fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
-                    error=f"fetch did not complete: {type(exc).__name__}: {exc}",
-                    outcome="fetch.error")
-
-
-async def _aiter(items: Iterable[T] | AsyncIterable[T]) -> AsyncIterator[T]:
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item
-    else:
-        for item in items:
-            yield item
-
-
-def refuse_binary(body: bytes) -> None:
-    """A body declared as text that is not (an image or archive served as text/html)."""
-    if looks_binary(body):
-        raise FetchFailure("fetch.binary", "the body is binary data, not text or HTML")

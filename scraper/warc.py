@@ -53,8 +53,7 @@ from .content import (
     looks_like_html,
     media_type,
 )
-from .errors import FetchFailure
-from .fetch import check_status, refuse_binary
+from .errors import FetchFailure, check_status, refuse_binary
 
 WARC_ERROR = "warc.error"
 HTML_TYPES = ACCEPTED_TYPES - {PLAIN}  # plain text in an archive is robots.txt, CSS maps...

@@ -176,7 +176,8 @@ def test_a_run_on_the_cluster_stores_what_a_local_run_does(cluster, site, other_
 def fetching(client: distributed.Client, worker: str) -> bool:
     """Whether a task of `worker` is inside the fetcher right now."""
     stacks = client.call_stack().get(worker, {})
-    return any("scraper/fetch.py" in frame for stack in stacks.values() for frame in stack)
+    return any(f"scraper/{module}.py" in frame for stack in stacks.values() for frame in stack
+               for module in ("sync", "fetch"))
 
 
 def test_a_worker_killed_mid_run_loses_nothing(cluster, site, other_site, tmp_path):
