@@ -309,8 +309,8 @@ def _cpu() -> float:
 def _fetcher_classes() -> tuple[Any, Any]:
     try:
         from scraper import FetchConfig, Fetcher
-    except ImportError:
-        from scraper.fetch import FetchConfig, Fetcher  # the layout before scraper/sync.py
+    except ImportError:  # the layout before scraper/sync.py
+        from scraper.fetch import FetchConfig, Fetcher
     return Fetcher, FetchConfig
 
 
