@@ -1,1 +1,2 @@
-"""Wiring: the record types every stage shares, the run loop and the `scrape` CLI."""
+"""Wiring: the run loop, the executors and the `scrape` commands (the record types are in
+records/)."""

@@ -38,7 +38,7 @@ the content does not); a sitemap index is followed on its own site. Every attemp
 keeps each source's kind, location, max_pages, entry (config, JSON) and last run.
 
 A sources file is read only up to 16 MiB, and its numbers have the bounds of the command
-line's options (pipeline/options.py BOUNDS): `--check` refuses what a run could not do.
+line's options (pipeline/bounds.py BOUNDS): `--check` refuses what a run could not do.
 
 The run itself (pipeline/recorded.py, shared with `scrape ingest` and `reclean`): the
 database's run lock (store/lock.py: a second run on the same database exits at once), a `runs`
@@ -78,22 +78,18 @@ from store.runs import (
     upsert_sources,
 )
 
+from .bounds import bounded
+from .command import DEFAULT_DB, EXIT_OK, EXIT_USAGE
 from .options import (
-    DEFAULT_DB,
     add_dedup_options,
     add_executor_options,
     add_fetch_options,
-    bounded,
     dedup_config,
     executor_for,
     fetch_config,
 )
 from .progress import Output
-from .recorded import (
-    EXIT_OK,
-    EXIT_USAGE,
-    run_recorded,
-)
+from .recorded import run_recorded
 from .run import RunSummary, discovered, document_reader, ingest, revalidate
 from .sources_file import (
     DEFAULT_SOURCES,

@@ -44,28 +44,22 @@ from store import clusters
 from store.db import OutputIsDatabase, open_for_reading, refuse_overwrite
 
 from . import batch, cli_store, reclean, recorded
+from .bounds import bounded, positive_int
+from .command import DEFAULT_DB
 from .memory import freeze_long_lived, tune_malloc
 from .options import (
-    DEFAULT_DB,
     add_dedup_options,
     add_executor_options,
     add_fetch_options,
     add_selector_options,
-    bounded,
     clean_config,
     dedup_config,
     executor_for,
     fetch_config,
-    oneline,
-    positive_int,
 )
-from .progress import (  # noqa: F401 - describe: cli.describe
-    Output,
-    PrintableFilter,
-    describe,
-)
+from .progress import Output, describe  # noqa: F401 - describe: cli.describe
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
-from .terminal import json_line, printable
+from .terminal import PrintableFilter, json_line, oneline, printable
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

@@ -21,12 +21,13 @@ import argparse
 import csv
 import io
 import json
+import logging
 import os
 import sqlite3
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
@@ -53,15 +54,16 @@ from store.query import (
     stats,
 )
 
-from .options import DEFAULT_DB, oneline, positive_int
-from .recorded import (
+from .bounds import positive_int
+from .command import (
+    DEFAULT_DB,
     EXIT_DATABASE,
     EXIT_TERMINATED,
     EXIT_USAGE,
     Stopped,
     sigterm_raises,
 )
-from .terminal import json_line, printable
+from .terminal import PrintableFilter, json_line, oneline, printable
 
 FLUSH_EVERY = 1000  # exported rows between two flushes of the output
 
@@ -419,3 +421,19 @@ if __name__ == "__main__":  # make browse: python -m pipeline.cli_store TEMPLATE
         sys.exit("usage: python -m pipeline.cli_store METADATA_TEMPLATE DATABASE")
     print(json.dumps(datasette_metadata(sys.argv[1], sys.argv[2]), ensure_ascii=False,
                      indent=2))
+
+
+def main(argv: Sequence[str]) -> int:
+    """`scrape search|export|stats ...` on its own (pipeline/entry.py): the same commands as
+    `scrape`'s parser has, without loading what only the other commands need."""
+    parser = argparse.ArgumentParser(prog="scrape")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # one line each, no control characters
+        handler.addFilter(PrintableFilter())
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # `scrape export | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

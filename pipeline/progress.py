@@ -29,9 +29,8 @@ from typing import Any, TextIO
 
 from records import Result
 
-from .options import oneline
 from .run import STORED, RunSummary
-from .terminal import json_line, printable
+from .terminal import json_line, oneline, printable
 
 
 # C0 controls (with ESC, CR, TAB, NUL), DEL and the C1 controls (CSI is U+009B).
@@ -188,12 +187,3 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
-class PrintableFilter(logging.Filter):
-    """Log records as one line without control characters (for cron mail and terminals)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = printable(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True

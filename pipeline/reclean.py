@@ -35,9 +35,9 @@ from store.pages import unpack
 from store.runs import finish_run, mark_interrupted, start_run
 
 from .cli_store import guarded, no_database
+from .command import DEFAULT_DB, EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE
 from .executors import CleanSteps, Executor, InProcess
-from .options import DEFAULT_DB, add_executor_options, executor_for
-from .recorded import EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE
+from .options import add_executor_options, executor_for
 from .sources_file import sources_or_report
 from .terminal import printable
 

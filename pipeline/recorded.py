@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sqlite3
 import sys
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
 import sqlite_utils
@@ -30,41 +26,28 @@ from store.runs import (
 )
 
 from .cluster import ClusterUnavailable
+from .command import (
+    EXIT_ALL_FAILED,
+    EXIT_DATABASE,
+    EXIT_INTERRUPTED,
+    EXIT_LOCKED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Stopped,
+    sigterm_raises,
+)
 from .progress import Output
 from .run import RunSummary
 from .terminal import printable
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_ALL_FAILED, EXIT_USAGE, EXIT_LOCKED, EXIT_DATABASE = 0, 1, 2, 3, 4
-EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
 
 
 # ---------------------------------------------------------------------------------------------
 # A locked, recorded run (scrape batch and scrape ingest)
-
-
-class Stopped(BaseException):
-    """SIGTERM arrived (systemd stopping the unit, `kill`): end the run as interrupted."""
-
-
-def _stop(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(signum)
-
-
-@contextmanager
-def sigterm_raises() -> Iterator[None]:
-    """SIGTERM raises Stopped inside (so the run, or an export's cleanup, ends in order);
-    the previous handler is put back after. Only the main thread can set handlers:
-    elsewhere, nothing changes."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, _stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 Work = Callable[[sqlite_utils.Database, int, Output], RunSummary]

@@ -18,9 +18,7 @@ from urllib.parse import urlsplit
 from cleaner import CleanConfig, Cleaner, SelectorError, Selectors
 from records.urls import canonicalize
 
-from .options import (
-    BOUNDS,
-)
+from .bounds import BOUNDS
 from .terminal import CONTROL, printable
 
 log = logging.getLogger(__name__)

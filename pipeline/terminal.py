@@ -10,6 +10,7 @@ programs; `CONTROL` tells an input that holds control characters (a URL, a path)
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from typing import Any
@@ -42,3 +43,19 @@ def json_line(obj: Any) -> str:
     the control characters and line separators json leaves raw, which are escaped; values json
     cannot write (a datetime, a Path) are written as their str()."""
     return json.dumps(obj, ensure_ascii=False, default=str).translate(_JSON_ESCAPES)
+
+
+def oneline(text: str | None, width: int = 70) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class PrintableFilter(logging.Filter):
+    """Log records as one line without control characters (for cron mail and terminals)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = printable(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
