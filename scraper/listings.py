@@ -46,27 +46,15 @@ LOGGER = logging.getLogger(__name__)
 # The sitemap protocol caps an uncompressed sitemap at 50 MiB; it also bounds a gzip bomb.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
-_SNIFF_BYTES = 64 * 1024  # enough to get past an XML prolog to the root element
+SNIFF_BYTES = 64 * 1024  # enough to get past an XML prolog to the root element
 # A plain .txt file is a page (a text dump) to clean; a list of URLs is named .urls, or given
 # with the CLI's --urls option.
 URL_LIST_SUFFIXES = (".urls", ".urls.gz")
-_SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
-_FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
-_FEED_TYPES = frozenset({
-    "application/rss+xml", "application/atom+xml", "application/rdf+xml",
-    "application/feed+json", "application/x-rss+xml", "application/x-atom+xml",
-    "text/rss+xml", "text/atom+xml",
-})
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+SITEMAP_ROOTS = frozenset({"urlset", "sitemapindex"})
+FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 _ATOM_ALTERNATE = frozenset({"", "alternate", "http://www.iana.org/assignments/relation/alternate"})
 
-# Last path segment of a sitemap: sitemap.xml, sitemap_index.xml, post-sitemap2.xml.gz, ...
-_SITEMAP_NAME = re.compile(r"sitemap[^/]*\.(?:xml|txt)(?:\.gz)?$")
-# Last path segment of a feed: /feed, /rss, atom.xml, feed.json, news.rss, ...
-_FEED_NAME = re.compile(
-    r"^(?:feed|rss2?|atom|rdf)(?:\.(?:xml|json|rss|atom))?$|\.(?:rss|atom|rdf)$"
-)
-_FEED_QUERY = re.compile(r"(?:^|&)(?:feed|format|type)=(?:rss2?|atom|rdf)\b")
 # W3C datetime, as the sitemap protocol asks for: 2024, 2024-05, 2024-05-01, 2024-05-01T10:00Z.
 _W3C_DATETIME = re.compile(
     r"\d{4}(?:-\d{2}(?:-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?)?)?"
@@ -121,7 +109,7 @@ def _gunzip(body: bytes, max_bytes: int) -> bytes | None:
     return b"".join(out)
 
 
-def _gunzip_head(body: bytes, size: int = _SNIFF_BYTES) -> bytes:
+def gunzip_head(body: bytes, size: int = SNIFF_BYTES) -> bytes:
     """The first `size` decompressed bytes of a gzip body (b"" if corrupt)."""
     try:
         return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, size)
@@ -218,11 +206,11 @@ def web_url(value: str, base_url: str) -> str | None:
     return None
 
 
-def _text_start(body: bytes) -> bytes:
-    return body[:_SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
+def text_start(body: bytes) -> bytes:
+    return body[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n")
 
 
-def _root_name(head: bytes) -> str | None:
+def root_name(head: bytes) -> str | None:
     """The local name of the first element in an XML head (prolog and DTD skipped)."""
     parser = etree.XMLPullParser(
         events=("start",), resolve_entities=False, no_network=True, recover=True
@@ -255,7 +243,7 @@ def parse_sitemap(
     if data is None:
         LOGGER.warning("sitemap %s: over %d bytes or corrupt, skipped", base_url, max_bytes)
         return content
-    start = _text_start(data)
+    start = text_start(data)
     if not start:
         return content
     if not start.startswith(b"<"):
@@ -275,10 +263,10 @@ def parse_sitemap(
         LOGGER.warning("sitemap %s: not parseable XML", base_url)
         return content
     root = document.root
-    if _local(root) in _FEED_ROOTS:
+    if _local(root) in FEED_ROOTS:
         content.pages = _feed_links(document, base_url)
         return content
-    if _local(root) not in _SITEMAP_ROOTS:
+    if _local(root) not in SITEMAP_ROOTS:
         LOGGER.warning("sitemap %s: unexpected root <%s>", base_url, _local(root))
         return content
 
@@ -327,13 +315,13 @@ def parse_feed(body: bytes, base_url: str, *, max_bytes: int = MAX_SITEMAP_BYTES
     if data is None:
         LOGGER.warning("feed %s: over %d bytes or corrupt, skipped", base_url, max_bytes)
         return []
-    start = _text_start(data)
+    start = text_start(data)
     if start.startswith(b"{"):
         return _json_feed_links(data, base_url)
     if not start.startswith(b"<"):
         return []
     document = _parse_xml(data, base_url)
-    if document is None or _local(document.root) not in _FEED_ROOTS:
+    if document is None or _local(document.root) not in FEED_ROOTS:
         LOGGER.warning("feed %s: not an RSS, RDF or Atom document", base_url)
         return []
     return _feed_links(document, base_url)
@@ -381,7 +369,7 @@ def _atom_link(entry: etree._Element) -> str | None:
         if link.get("href") and (link.get("rel") or "").strip().lower() in _ATOM_ALTERNATE
     ]
     for link in candidates:
-        if (link.get("type") or "text/html").split(";")[0].strip().lower() in _HTML_TYPES:
+        if (link.get("type") or "text/html").split(";")[0].strip().lower() in HTML_TYPES:
             return link.get("href")
     return candidates[0].get("href") if candidates else None
 
@@ -408,60 +396,3 @@ def _json_feed_links(data: bytes, base_url: str) -> list[str]:
                     links[url] = None
                     break
     return list(links)
-
-
-# ---------------------------------------------------------------------------------------------
-# Sniffing
-
-
-def kind_of(body: bytes, content_type: str | None, url: str) -> str:
-    """"sitemap", "feed" or "page": what a fetched document is.
-
-    The body decides first (root element <urlset>/<sitemapindex>, <rss>/<feed>/<rdf:RDF>,
-    <html>, or a JSON Feed), gzip bodies sniffed after decompressing their first bytes; then
-    the content type (application/rss+xml, application/atom+xml, application/feed+json, ...);
-    then the URL's name (sitemap.xml, sitemap_index.xml.gz, /feed, .rss, ...).
-    """
-    head = _gunzip_head(body) if body.startswith(GZIP_MAGIC) else body[:_SNIFF_BYTES]
-    start = _text_start(head)
-    if start.startswith(b"<"):
-        root = _root_name(head)
-        if root in _SITEMAP_ROOTS:
-            return "sitemap"
-        if root in _FEED_ROOTS:
-            return "feed"
-        if root is not None and root.lower() == "html":
-            return "page"
-    elif start.startswith(b"{") and b"jsonfeed.org/version" in start:
-        return "feed"
-
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    if media in _FEED_TYPES:
-        return "feed"
-    if media in _HTML_TYPES:
-        return "page"
-    return kind_by_name(url)
-
-
-def kind_by_name(url: str) -> str:
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return "page"
-    segments = [s for s in parts.path.lower().split("/") if s]
-    name = segments[-1] if segments else ""
-    if _SITEMAP_NAME.search(name):
-        return "sitemap"
-    if _FEED_NAME.search(name) or _FEED_QUERY.search(parts.query.lower()):
-        return "feed"
-    return "page"
-
-
-def worth_fetching(url: str) -> bool:
-    """Whether a target URL may be a sitemap or feed: named like one, or any .xml(.gz)."""
-    if kind_by_name(url) != "page":
-        return True
-    try:
-        return urlsplit(url).path.lower().endswith((".xml", ".xml.gz"))
-    except ValueError:
-        return False

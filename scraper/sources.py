@@ -18,16 +18,14 @@ from urllib.parse import urlsplit
 from records import FetchTask
 from records.urls import WEB_SCHEMES, canonicalize, is_local, same_site, to_path
 
+from .kinds import kind_by_name, kind_of, worth_fetching
 from .listings import (
     MAX_SITEMAP_BYTES,
     URL_LIST_SUFFIXES,
     SitemapContent,
-    kind_by_name,
-    kind_of,
     parse_feed,
     parse_sitemap,
     web_url,
-    worth_fetching,
 )
 from .url_lists import MAX_URL_LINE, UrlLine, read_url_file
 
