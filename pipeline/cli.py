@@ -57,7 +57,7 @@ from .options import (
     executor_for,
     fetch_config,
 )
-from .progress import Output, describe  # noqa: F401 - describe: cli.describe
+from .progress import Output
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
 from .terminal import PrintableFilter, json_line, oneline, printable
 
