@@ -420,7 +420,16 @@ def _seen(page: Page, response: httpx.Response) -> None:
     page.final_url = str(response.url)
     page.status = response.status_code
     page.content_type = media_type(response.headers.get("content-type"))
-    page.headers = dict(response.headers)  # repeated ones joined by ", "
+    page.headers = headers_of(response)
+
+
+def headers_of(response: httpx.Response) -> dict[str, str]:
+    """The response's headers, names lower-cased, repeated ones joined by ", ": what
+    dict(response.headers) gives, in one pass (httpx looks each name up in the whole list)."""
+    out: dict[str, str] = {}
+    for name, value in response.headers.multi_items():
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
 
 
 

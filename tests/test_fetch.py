@@ -707,3 +707,12 @@ def test_binary_served_as_html_is_refused(site, tmp_path):
         utf16 = "<html><body><p>Grüße aus Köln</p></body></html>".encode("utf-16")
         page = fetcher.fetch(FetchTask(site.add("/utf16", utf16, content_type="text/html")))
         assert page.ok and page.body.decode(page.encoding).endswith("</html>")
+
+
+def test_a_page_keeps_the_response_headers_as_httpx_joins_them():
+    from scraper.fetch import headers_of
+
+    response = httpx.Response(200, headers=[("Set-Cookie", "a=1"), ("X-Tag", "one"),
+                                            ("set-cookie", "b=2"), ("Content-Type", "text/html")])
+    assert headers_of(response) == dict(response.headers) == {
+        "set-cookie": "a=1, b=2", "x-tag": "one", "content-type": "text/html"}
