@@ -27,7 +27,6 @@ import contextlib
 import dataclasses
 import itertools
 import json
-import logging
 import os
 import sys
 from collections import deque
@@ -45,7 +44,7 @@ from store.db import OutputIsDatabase, open_for_reading, refuse_overwrite
 
 from . import batch, cli_store, reclean, recorded
 from .bounds import bounded, positive_int
-from .command import DEFAULT_DB
+from .command import DEFAULT_DB, run_command
 from .memory import freeze_long_lived, tune_malloc
 from .options import (
     add_dedup_options,
@@ -59,7 +58,7 @@ from .options import (
 )
 from .progress import Output
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
-from .terminal import PrintableFilter, json_line, oneline, printable
+from .terminal import json_line, oneline, printable
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -260,16 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:  # run as the program (not called by a test or a library): all ours
         freeze_long_lived()
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # one line each, no control characters
-        if not any(isinstance(f, PrintableFilter) for f in handler.filters):
-            handler.addFilter(PrintableFilter())
-    try:
-        return args.func(args)
-    except BrokenPipeError:  # `scrape dups | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return run_command(args, verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import argparse
 import csv
 import io
 import json
-import logging
 import os
 import sqlite3
 import stat
@@ -61,9 +60,10 @@ from .command import (
     EXIT_TERMINATED,
     EXIT_USAGE,
     Stopped,
+    run_command,
     sigterm_raises,
 )
-from .terminal import PrintableFilter, json_line, oneline, printable
+from .terminal import json_line, oneline, printable
 
 FLUSH_EVERY = 1000  # exported rows between two flushes of the output
 
@@ -428,12 +428,4 @@ def main(argv: Sequence[str]) -> int:
     `scrape`'s parser has, without loading what only the other commands need."""
     parser = argparse.ArgumentParser(prog="scrape")
     register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for handler in logging.getLogger().handlers:  # one line each, no control characters
-        handler.addFilter(PrintableFilter())
-    try:
-        return int(args.func(args))
-    except BrokenPipeError:  # `scrape export | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    return run_command(parser.parse_args(argv))
