@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from records import Article, Page, Result
 from records.charsets import decode_text
+from records.outcomes import CLEAN_ERROR, CLEAN_NO_CONTENT, CLEAN_TIMEOUT, CLEANED
 from records.urls import canonicalize, is_site_root, same_site
 
 from .boilerplate import post_pass
@@ -90,15 +91,15 @@ class Cleaner:
                 article = self._clean(page, drops)
         except CleanTimeout as exc:
             log.warning("cleaning %s: %s", page.url, exc)
-            return Result(page=page, outcome="clean.timeout", error=str(exc), drops=drops)
+            return Result(page=page, outcome=CLEAN_TIMEOUT, error=str(exc), drops=drops)
         except Exception as exc:  # one broken page must never stop a batch
             log.exception("cleaning %s failed", page.url)
-            return Result(page=page, outcome="clean.error",
+            return Result(page=page, outcome=CLEAN_ERROR,
                           error=f"cleaner failed: {type(exc).__name__}: {exc}")
         if article is None or article.word_count < self.config.min_words:
-            return Result(page=page, outcome="clean.no_content", error="no article text found",
+            return Result(page=page, outcome=CLEAN_NO_CONTENT, error="no article text found",
                           drops=drops)
-        return Result(page=page, article=article, outcome="cleaned", drops=drops)
+        return Result(page=page, article=article, outcome=CLEANED, drops=drops)
 
     def _clean(self, page: Page, drops: dict[str, int]) -> Article | None:
         text = decode_text(page.body, page.encoding)

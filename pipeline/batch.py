@@ -63,16 +63,17 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
 from records import FetchTask, Page, Result
+from records.outcomes import FETCH_NOT_FOUND
 from records.urls import canonicalize, same_site
 from scraper import Fetcher
-from scraper.sources import FetchBytes, discover, kind_of, parse_feed, parse_sitemap
+from scraper.sources import ReadDocument, discover, kind_of, parse_feed, parse_sitemap
 from store import History
 from store.runs import (
     upsert_sources,
@@ -90,7 +91,7 @@ from .options import (
 )
 from .progress import Output
 from .recorded import run_recorded
-from .run import RunSummary, discovered, document_reader, ingest, revalidate
+from .run import RunSummary, as_items, discovered, ingest, revalidate
 from .sources_file import (
     DEFAULT_SOURCES,
     Source,
@@ -103,89 +104,113 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------
-# Tasks
+# Reading the sources
 
 
-def batch_tasks(sources: Iterable[Source], fetcher: Fetcher, side: deque[Result],
-                history: History, max_age_hours: float | None = None,
-                allow_local_files: bool = False) -> Iterator[FetchTask]:
+def batch_items(sources: Iterable[Source], fetcher: Fetcher, history: History,
+                max_age_hours: float | None = None,
+                allow_local_files: bool = False) -> Iterator[FetchTask | Result]:
     """The pages of every enabled source, one from each in turn, each URL once in all, each
-    source within its max_pages and max_age_hours (else `max_age_hours`). Revalidated
-    (pipeline.run.revalidate): fresh pages go to `side` as skipped, the others carry the
-    validators of their last fetch. Sitemaps and feeds read go to `side` too. The lists of
-    "urls" sources may name local files with `allow_local_files` (or their own field)."""
+    source within its max_pages and max_age_hours (else `max_age_hours`); revalidated
+    (pipeline.run.revalidate: fresh pages come as "skipped.fresh" Results, the others carry
+    the validators of their last fetch). The sitemaps and feeds read come as Results too. The
+    lists of "urls" sources may name local files with `allow_local_files` (or their own
+    field)."""
     seen: set[str] = set()
-    return interleave([source_tasks(s, fetcher, side, history, seen, max_age_hours,
+    return interleave([source_items(s, fetcher, history, seen, max_age_hours,
                                     allow_local_files)
                        for s in sources if s.enabled])
 
 
-def source_tasks(source: Source, fetcher: Fetcher, side: deque[Result], history: History,
-                 seen: set[str], max_age_hours: float | None = None,
-                 allow_local_files: bool = False) -> Iterator[FetchTask]:
-    tasks = claim(expand(source, fetcher, side, allow_local_files), source.name, seen)
+def source_items(source: Source, fetcher: Fetcher, history: History, seen: set[str],
+                 max_age_hours: float | None = None,
+                 allow_local_files: bool = False) -> Iterator[FetchTask | Result]:
+    items = claim(expand(source, fetcher, allow_local_files), source.name, seen)
     if source.max_age_hours is not None:
         max_age_hours, rule = source.max_age_hours, f"max_age_hours of {source.name}"
     else:
         rule = "--max-age"
-    planned = revalidate(tasks, history, max_age_hours, side, rule=rule)
-    return islice(planned, source.max_pages) if source.max_pages else planned
+    planned = cast(Iterator[FetchTask | Result],
+                   revalidate(items, history, max_age_hours, rule=rule))
+    return up_to(planned, source.max_pages) if source.max_pages else planned
 
 
-def claim(tasks: Iterable[FetchTask], name: str, seen: set[str]) -> Iterator[FetchTask]:
-    """The tasks whose URL no source has claimed yet in this run, named after `name`."""
-    for task in tasks:
-        key = canonicalize(task.url)
+def up_to(items: Iterator[FetchTask | Result], tasks: int) -> Iterator[FetchTask | Result]:
+    """`items` until the `tasks`-th FetchTask (the Results between them do not count)."""
+    if tasks <= 0:
+        return
+    for item in items:
+        yield item
+        if isinstance(item, FetchTask):
+            tasks -= 1
+            if tasks == 0:
+                return
+
+
+def claim(items: Iterable[FetchTask | Result], name: str,
+          seen: set[str]) -> Iterator[FetchTask | Result]:
+    """The items of source `name`, named after it; a task only if no source has claimed its
+    URL yet in this run."""
+    for item in items:
+        if isinstance(item, Result):
+            item.page.source = name
+            yield item
+            continue
+        key = canonicalize(item.url)
         if key in seen:
             continue
         seen.add(key)
-        yield replace(task, source=name)
+        yield replace(item, source=name)
 
 
-def interleave(iterators: Iterable[Iterator[FetchTask]]) -> Iterator[FetchTask]:
-    """One item from each iterator in turn until all are exhausted."""
+def interleave(iterators: Iterable[Iterator[FetchTask | Result]]
+               ) -> Iterator[FetchTask | Result]:
+    """From each iterator in turn, its items up to its next task, until all are exhausted."""
     active = deque(iterators)
     while active:
-        tasks = active.popleft()
-        for task in tasks:
-            yield task
-            active.append(tasks)
-            break
+        items = active.popleft()
+        for item in items:
+            yield item
+            if isinstance(item, FetchTask):
+                active.append(items)
+                break
 
 
-def expand(source: Source, fetcher: Fetcher, side: deque[Result],
-           allow_local_files: bool = False) -> Iterator[FetchTask]:
-    """The pages one source names; the sitemaps and feeds read go to `side` as fetches of
-    this source (the tasks' own source is set by `claim`). A list's local files are refused
-    tasks unless `allow_local_files` or the source's own field allows them."""
+def expand(source: Source, fetcher: Fetcher,
+           allow_local_files: bool = False) -> Iterator[FetchTask | Result]:
+    """The pages one source names, and the Results of the sitemaps and feeds read (the
+    items' source is set by `claim`). A list's local files are refused tasks unless
+    `allow_local_files` or the source's own field allows them."""
     if source.kind == "page":
         yield FetchTask(url=source.location, source=source.name)
     elif source.kind == "urls":
         if not Path(source.location).is_file():
-            page = Page(url=source.location, source=source.name, outcome="fetch.not_found",
+            page = Page(url=source.location, source=source.name, outcome=FETCH_NOT_FOUND,
                         fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
                         error=f"no such file of URLs: {source.location}")
-            side.append(Result(page=page, outcome=page.outcome, error=page.error))
+            yield Result(page=page, outcome=page.outcome, error=page.error)
             return
-        yield from discovered([], fetcher, side, url_files=[source.location],
-                              source=source.name,
+        yield from discovered([], fetcher, url_files=[source.location], source=source.name,
                               allow_local_files=allow_local_files or source.allow_local_files)
     else:
-        yield from read_listing(source, document_reader(fetcher, side, source.name))
+        yield from as_items(read_listing(source, fetcher.fetch_document), source.name)
 
 
-def read_listing(source: Source, read: FetchBytes) -> Iterator[FetchTask]:
-    """The pages of a feed or sitemap source, its sitemap index followed on its own site.
+def read_listing(source: Source, read: ReadDocument) -> Iterator[FetchTask | Page]:
+    """The pages of a feed or sitemap source, its sitemap index followed on its own site,
+    and the Page of each listing read (as scraper.sources.discover gives them).
 
     Read as the content says, else as the source's declared kind: a feed at a URL that does
     not look like one ("/news?output=rss") is still read as a feed. Child sitemaps go
     through scraper.sources.discover (the budget, loops, nested indexes), which takes a URL
     for a sitemap by its name (sitemap*.xml, any .xml/.xml.gz); others are skipped.
     """
-    try:
-        body, content_type, final_url = read(source.location)
-    except OSError:
-        return  # recorded by the reader as this source's failed read
+    page = read(source.location)
+    yield page
+    if page.error is not None:
+        return  # recorded as this source's failed read
+    body, content_type = page.body, page.content_type
+    final_url = page.final_url or source.location
     kind = kind_of(body, content_type, final_url)
     if kind == "page":
         kind = source.kind
@@ -249,15 +274,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     def work(db: sqlite_utils.Database, run_id: int, output: Output) -> RunSummary:
         upsert_sources(db, [s.row() for s in sources if s.enabled], run_id)
-        side: deque[Result] = deque()
-        history = History(args.db)
+        history = History(db)
         try:
             with Fetcher(fetch_config(args)) as fetcher:
-                tasks = batch_tasks(sources, fetcher, side, history, args.max_age,
+                items = batch_items(sources, fetcher, history, args.max_age,
                                     args.allow_local_files)
-                return ingest(tasks, args.db, fetcher, source_cleaner(sources),
-                              on_result=output.result,
-                              side=side, run_id=run_id, revalidated=True,
+                return ingest(items, db, fetcher, source_cleaner(sources),
+                              on_result=output.result, run_id=run_id, revalidated=True,
                               dedup=dedup_config(args), executor=executor_for(args))
         finally:
             history.close()

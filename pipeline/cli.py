@@ -29,14 +29,12 @@ import itertools
 import json
 import os
 import sys
-from collections import deque
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import sqlite_utils
 
 from cleaner import Cleaner, SelectorError
-from records import FetchTask, Page, Result
 from scraper import Fetcher
 from scraper.warc import SaveWarc, WarcReader
 from store import clusters
@@ -58,6 +56,7 @@ from .options import (
 )
 from .progress import Output
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
+from .steps import Item
 from .terminal import json_line, oneline, printable
 
 
@@ -68,23 +67,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
 
     def work(db: sqlite_utils.Database, run_id: int, output: Output) -> RunSummary:
-        side: deque[Result] = deque()
         readers = [WarcReader(path) for path in args.warc]
         with contextlib.ExitStack() as stack:
-            fetcher = stack.enter_context(Fetcher(fetch_config(args)))
             saver = stack.enter_context(SaveWarc(args.save_warc)) if args.save_warc else None
             if readers:  # pages in hand: nothing to fetch
-                tasks: Iterable[FetchTask] = []
-                pages: Iterable[Page] | None = itertools.chain.from_iterable(readers)
+                fetcher = None
+                items: Iterable[Item] = itertools.chain.from_iterable(readers)
             else:
-                tasks = discovered(args.targets, fetcher, side, url_files=args.urls,
+                fetcher = stack.enter_context(Fetcher(fetch_config(args)))
+                items = discovered(args.targets, fetcher, url_files=args.urls,
                                    allow_local_files=args.allow_local_files)
-                pages = None
             summary = ingest(
-                tasks, args.db, fetcher, Cleaner(clean_config(args)), on_result=output.result,
-                max_age_hours=args.max_age, side=side, run_id=run_id,
+                items, db, fetcher, Cleaner(clean_config(args)), on_result=output.result,
+                max_age_hours=args.max_age, run_id=run_id,
                 dedup=dedup_config(args), executor=executor_for(args),
-                pages=pages, page_stages=[saver] if saver is not None else [],
+                page_stages=[saver] if saver is not None else [],
             )
         report_warcs(output, readers, saver)  # after closing: the saved file has its name
         return summary

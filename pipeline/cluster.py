@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from records import FetchTask, Page, Result
+from records.outcomes import CLUSTER_CRASHED, CLUSTER_ERROR
 from records.urls import WEB_SCHEMES, is_local
 from scraper import FetchConfig, Fetcher
 from scraper.hosts import origin_of
@@ -58,7 +59,6 @@ log = logging.getLogger(__name__)
 
 CHUNK = 16  # tasks per chunk: one host's requests in a row on one worker
 TIMEOUT = 10.0  # seconds to reach the scheduler
-ERROR, CRASHED = "cluster.error", "cluster.crashed"
 FORGET_AFTER = 1024  # hosts remembered before those free to ask again are forgotten
 
 Item = FetchTask | Page  # a task to fetch and clean there, or a page read here to clean there
@@ -80,6 +80,9 @@ class DaskExecutor:
     twice the cluster's threads when the run starts); at most `window * chunk` more tasks
     are read ahead of them, so a long lazy input stays lazy.
     """
+
+    fetches = True
+    in_process = False
 
     def __init__(self, address: str, chunk: int = CHUNK, window: int | None = None,
                  timeout: float = TIMEOUT) -> None:
@@ -272,9 +275,9 @@ class _Run:
                 results = []
             else:
                 log.error("%s killed the cluster workers that handled it: %s", items[0].url, exc)
-                results = _failed(items, CRASHED, "every cluster worker that handled this page "
-                                                  "died (the scheduler's allowed-failures were "
-                                                  "used up)")
+                results = _failed(items, CLUSTER_CRASHED,
+                                  "every cluster worker that handled this page died (the "
+                                  "scheduler's allowed-failures were used up)")
         except CancelledError as exc:  # not by this run: the scheduler is gone (or a person)
             left = len(items) + self.buffered + sum(len(i) for _, i in self.running.values())
             raise ClusterUnavailable(
@@ -283,7 +286,8 @@ class _Run:
         except Exception as exc:  # noqa: BLE001 - whatever failed the chunk: its pages say so
             log.error("a chunk of %d task(s) failed on the cluster: %s: %s", len(items),
                       type(exc).__name__, exc)
-            results = _failed(items, ERROR, f"failed on the cluster: {type(exc).__name__}: {exc}")
+            results = _failed(items, CLUSTER_ERROR,
+                              f"failed on the cluster: {type(exc).__name__}: {exc}")
         finally:
             future.release()
         if key is not None:
@@ -376,7 +380,7 @@ def _run_chunk(items: list[Item], steps: Steps, config: FetchConfig | None, run:
     except Exception as exc:  # the steps never raise: this is a bug or a broken worker
         log.exception("a chunk failed on this worker")
         error = f"failed on the cluster worker: {type(exc).__name__}: {exc}"
-        results.extend(_failed(_without(items, results), ERROR, error))
+        results.extend(_failed(_without(items, results), CLUSTER_ERROR, error))
         after = config.delay if config is not None and host is not None else None
     return results, after
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 from cleaner import CleanConfig, Cleaner
 from cleaner.dedup import DedupConfig, Sign
 from records import FetchTask, Page, Result
+from records.outcomes import CLEAN_CRASHED, CLEAN_ERROR
 from scraper import FetchConfig
 from store.pages import Pack
 
@@ -72,6 +73,14 @@ class CleanSteps:
 
 @runtime_checkable
 class Executor(Protocol):
+    """Where the steps run. It says so itself, so the run never asks which class it is:
+    `fetches`: its workers fetch the tasks too (then it is a FetchingExecutor: give it the
+    tasks, not pages); `in_process`: the Results are made in this process (else the raw body
+    is dropped where cleaning ran, and the packed one sent back)."""
+
+    fetches: bool
+    in_process: bool
+
     def map(self, steps: Steps, pages: Iterable[Page]) -> Iterator[Result]:
         """One Result per page (any order), `steps` applied to each."""
         ...
@@ -79,7 +88,8 @@ class Executor(Protocol):
 
 @runtime_checkable
 class FetchingExecutor(Executor, Protocol):
-    """An executor whose workers fetch as well as clean (a cluster: pipeline/cluster.py)."""
+    """An executor whose workers fetch as well as clean (`fetches` is True: a cluster,
+    pipeline/cluster.py)."""
 
     def fetch_and_clean(self, tasks: Iterable[FetchTask], config: FetchConfig,
                         steps: Steps) -> Iterator[Result]:
@@ -89,6 +99,9 @@ class FetchingExecutor(Executor, Protocol):
 
 class InProcess:
     """The steps in this process, in order."""
+
+    fetches = False
+    in_process = True
 
     def map(self, steps: Steps, pages: Iterable[Page]) -> Iterator[Result]:
         return steps(pages)
@@ -181,6 +194,9 @@ class ProcessPool:
     each once.
     """
 
+    fetches = False
+    in_process = False
+
     def __init__(self, workers: int | None = None, window: int | None = None) -> None:
         self.workers = workers or cpus()
         self.window = window or 2 * self.workers + 2
@@ -243,7 +259,7 @@ class _PoolRun:
                     yield from self._broken(page)
                 except Exception as exc:  # the steps never raise; pickling might
                     log.error("cleaning %s in a worker failed: %s", page.url, exc)
-                    yield Result(page=page, outcome="clean.error",
+                    yield Result(page=page, outcome=CLEAN_ERROR,
                                  error=f"worker failed: {type(exc).__name__}: {exc}")
                 else:
                     self.breaks = 0
@@ -280,7 +296,7 @@ class _PoolRun:
         self.pool = None
         if len(lost) == 1 and id(page) in self.suspected:
             log.error("cleaning %s killed the worker process twice; skipped", page.url)
-            yield Result(page=page, outcome="clean.crashed",
+            yield Result(page=page, outcome=CLEAN_CRASHED,
                          error="the worker process cleaning this page died")
             return
         log.warning("a cleaning worker died with %d page(s) in flight; retrying them one "

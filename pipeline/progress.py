@@ -28,8 +28,17 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from records import Result
+from records.outcomes import (
+    DUPLICATE,
+    NEW,
+    SKIPPED_FRESH,
+    SOURCE_READ,
+    STORE_ERROR,
+    SUCCEEDED,
+    UPDATED,
+)
 
-from .run import STORED, RunSummary
+from .run import RunSummary
 from .terminal import json_line, oneline, printable
 
 
@@ -39,13 +48,13 @@ def describe(result: Result, source: bool = False) -> str:
     page = result.page
     status = str(page.status) if page.status is not None else "-"
     head = f"{result.outcome:<16} {status:>3}  " + (f"{page.source}  " if source else "")
-    if result.article is None or result.outcome == "store.error":  # (the error says why)
-        what = "read for its links" if result.outcome == "source.read" else "no article"
+    if result.article is None or result.outcome == STORE_ERROR:  # (the error says why)
+        what = "read for its links" if result.outcome == SOURCE_READ else "no article"
         return printable(f"{head}{result.error or what}  {page.url}")
     a = result.article
     if a.duplicate_of is not None:
         copy = f" {a.dup_method} copy of #{a.duplicate_of} ({a.similarity:.2f})"
-    elif result.outcome == "duplicate":  # it outranked the stored copies (store/dedup.py)
+    elif result.outcome == DUPLICATE:  # it outranked the stored copies (store/dedup.py)
         copy = " a stored story's copy, now its canonical"
     else:
         copy = ""
@@ -70,9 +79,8 @@ def as_json(result: Result) -> dict[str, Any]:
 def totals(summary: RunSummary) -> dict[str, int]:
     """The figures of the last line."""
     counts = summary.counts
-    return {"fetched": summary.total - counts["skipped.fresh"], "new": counts["new"],
-            "updated": counts["updated"], "duplicate": counts["duplicate"],
-            "failed": summary.failed}
+    return {"fetched": summary.total - counts[SKIPPED_FRESH], NEW: counts[NEW],
+            UPDATED: counts[UPDATED], DUPLICATE: counts[DUPLICATE], "failed": summary.failed}
 
 
 def final_line(run_id: int, status: str, summary: RunSummary, elapsed: float) -> str:
@@ -151,7 +159,7 @@ class Output:
 
     def result(self, result: Result) -> None:
         self.done += 1
-        if result.outcome not in STORED:
+        if result.outcome not in SUCCEEDED:
             self.failed += 1
         if self.json_lines:
             self.print(json_line(as_json(result)))

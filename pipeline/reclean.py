@@ -28,8 +28,10 @@ from cleaner import CleanConfig, Cleaner, Selectors
 from cleaner.dedup import DedupConfig, LSHIndex
 from records import Page, Result
 from records.charsets import text_codec
+from records.outcomes import LOST, RECLEAN_CHANGED, RECLEAN_FAILED, RECLEANED, UNCHANGED
 from scraper import detect_encoding
 from store import Store, open_db
+from store.db import db_file
 from store.lock import LockHeld, RunLock, lock_path
 from store.pages import unpack
 from store.runs import finish_run, mark_interrupted, start_run
@@ -43,9 +45,6 @@ from .terminal import printable
 
 log = logging.getLogger(__name__)
 
-# What a re-cleaned page can come to, in the order the summary prints them.
-OUTCOMES = ("updated", "unchanged", "new", "duplicate", "lost", "failed", "store.error")
-
 
 @dataclass
 class RecleanSummary:
@@ -53,12 +52,12 @@ class RecleanSummary:
 
     @property
     def changed(self) -> int:
-        return self.counts["updated"] + self.counts["new"] + self.counts["duplicate"]
+        return sum(self.counts[k] for k in RECLEAN_CHANGED)
 
     def line(self) -> str:
         total = sum(self.counts.values())
         parts = [f"{total} stored page(s)", f"changed {self.changed}"]
-        parts += [f"{k} {self.counts[k]}" for k in OUTCOMES if self.counts[k]]
+        parts += [f"{k} {self.counts[k]}" for k in RECLEANED if self.counts[k]]
         return ", ".join(parts)
 
 
@@ -88,19 +87,25 @@ def stored_pages(db_path: str | Path, since: str | None = None) -> Iterator[Page
         conn.close()
 
 
-def reclean(db_path: str | Path, since: str | None = None, cleaner: Cleaner | None = None,
+def reclean(db: sqlite_utils.Database | str | Path, since: str | None = None,
+            cleaner: Cleaner | None = None,
             dedup: DedupConfig | None = None,
             on_result: Callable[[Result], None] | None = None,
             executor: Executor | None = None) -> RecleanSummary:
     """Clean every stored page again (with `executor`: pipeline/executors.py; default: in
-    this process) and store what comes out; count the outcomes."""
+    this process) and store what comes out in `db` (an open database, the run's writing
+    connection, left open; or a path); count the outcomes."""
+    db_path = db_file(db) if isinstance(db, sqlite_utils.Database) else Path(db)
+    if db_path is None:
+        raise ValueError("reclean reads the stored pages from the database's file: not an "
+                         "in-memory database")
     summary = RecleanSummary()
     config = dedup or DedupConfig()
     cleaner = cleaner or Cleaner()
     executor = executor or InProcess()
     steps = CleanSteps(clean=cleaner.config, dedup=config, pack=False,
-                       release_body=not isinstance(executor, InProcess))
-    with Store(db_path, index=LSHIndex(config)) as store:
+                       release_body=not executor.in_process)
+    with Store(db, index=LSHIndex(config)) as store:
 
         def judged(results: Iterator[Result]) -> Iterator[Result]:
             for result in results:
@@ -108,7 +113,7 @@ def reclean(db_path: str | Path, since: str | None = None, cleaner: Cleaner | No
                     known = store.db.execute(
                         "SELECT 1 FROM fetches WHERE url = ? AND article_id IS NOT NULL "
                         "LIMIT 1", [result.page.url]).fetchone()
-                    result.outcome = "lost" if known is not None else "failed"
+                    result.outcome = LOST if known is not None else RECLEAN_FAILED
                 yield result
 
         # Counted and shown once committed (a failed commit: "store.error", then the error).
@@ -148,7 +153,7 @@ def cmd_reclean(args: argparse.Namespace) -> int:
         return 1
 
     def show(result: Result) -> None:
-        if args.verbose or result.outcome not in ("unchanged",):
+        if args.verbose or result.outcome != UNCHANGED:
             print(printable(f"{result.outcome:<10} {result.page.url}"), flush=True)
 
     try:
@@ -178,7 +183,7 @@ def _recorded(args: argparse.Namespace, show: Callable[[Result], None],
         if selectors is None:
             selectors = stored_selectors(db)
         try:
-            summary = reclean(args.db, since=args.since, on_result=show,
+            summary = reclean(db, since=args.since, on_result=show,
                               cleaner=Cleaner(CleanConfig(source_selectors=selectors)),
                               executor=executor_for(args))
         except BaseException:

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from .outcomes import CLEANED, FETCHED
+
 
 @dataclass(frozen=True)
 class FetchTask:
@@ -46,7 +48,7 @@ class Page:
     bytes: int = 0  # size of the body as received (after transfer decoding)
     error: str | None = None
     # "fetched", "not_modified" (a 304), or the short reason for a failure ("fetch.http_404").
-    outcome: str = "fetched"
+    outcome: str = FETCHED
     etag: str | None = None  # the response's ETag and Last-Modified headers, kept for the
     last_modified: str | None = None  # next run's conditional request
     origin_url: str | None = None
@@ -58,7 +60,7 @@ class Page:
     @property
     def ok(self) -> bool:
         """A body to clean: fetched, not failed and not a 304 "not modified"."""
-        return self.error is None and self.outcome == "fetched"
+        return self.error is None and self.outcome == FETCHED
 
 
 @dataclass
@@ -108,13 +110,13 @@ class Result:
     `outcome` is the counter key for this input: the fetcher's reason when the fetch failed
     ("fetch.http_404"), the cleaner's when it found nothing ("clean.no_content"), "cleaned"
     otherwise; the store then records "new", "duplicate" (a new row, another copy of a stored
-    story), "updated" or "unchanged"; "alias" is a page whose canonical link names an article
-    already stored (not cleaned). `error` is the human-readable reason.
+    story), "updated" or "unchanged"; "alias" is a page whose canonical link names another
+    article already stored (its own article is not stored). `error` is the human-readable reason.
     """
 
     page: Page
     article: Article | None = None
-    outcome: str = "cleaned"
+    outcome: str = CLEANED
     error: str | None = None
     # What the cleaner removed from this page and why ("prune.link_run": 12, "post.prompt": 3).
     drops: dict[str, int] = field(default_factory=dict)

@@ -7,6 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from records.outcomes import (
+    FETCH_BAD_URL,
+    FETCH_ERROR,
+    FETCH_NOT_FOUND,
+    FETCH_TOO_LARGE,
+)
 from records.urls import to_path
 
 from .content import GZIP_MAGIC, collect, inflate, type_for_name
@@ -20,7 +26,7 @@ def local_path(target: str) -> Path:
     try:
         return to_path(target).resolve()
     except (ValueError, OSError) as exc:
-        raise FetchFailure("fetch.bad_url", f"invalid file URL {target}: {exc}") from None
+        raise FetchFailure(FETCH_BAD_URL, f"invalid file URL {target}: {exc}") from None
 
 
 def read_file(path: Path, max_bytes: int) -> tuple[bytes, str]:
@@ -32,17 +38,17 @@ def read_file(path: Path, max_bytes: int) -> tuple[bytes, str]:
             chunks = inflate(_chunks(fh)) if gzipped else _chunks(fh)
             body, _ = collect(chunks, max_bytes)
     except FileNotFoundError:
-        raise FetchFailure("fetch.not_found", f"no such file: {path}") from None
+        raise FetchFailure(FETCH_NOT_FOUND, f"no such file: {path}") from None
     except IsADirectoryError:
-        raise FetchFailure("fetch.not_found", f"not a file but a directory: {path}") from None
+        raise FetchFailure(FETCH_NOT_FOUND, f"not a file but a directory: {path}") from None
     except OSError as exc:
         message = f"could not read {path}: {exc.strerror or exc}"
-        raise FetchFailure("fetch.error", message) from None
+        raise FetchFailure(FETCH_ERROR, message) from None
     except zlib.error as exc:
-        raise FetchFailure("fetch.error", f"corrupt gzip data in {path}: {exc}") from None
+        raise FetchFailure(FETCH_ERROR, f"corrupt gzip data in {path}: {exc}") from None
     if body is None:
         limit = f"{max_bytes} bytes" + (" once decompressed" if gzipped else "")
-        raise FetchFailure("fetch.too_large", f"file {path} is larger than {limit}")
+        raise FetchFailure(FETCH_TOO_LARGE, f"file {path} is larger than {limit}")
     name = path.name[: -len(".gz")] if path.name.lower().endswith(".gz") else path.name
     return body, type_for_name(name, body)
 

@@ -24,6 +24,14 @@ from dataclasses import dataclass
 import httpx
 from protego import Protego
 
+from records.outcomes import (
+    FETCH_BAD_URL,
+    FETCH_PRIVATE_ADDRESS,
+    FETCH_ROBOTS,
+    FETCH_TOO_MANY_REDIRECTS,
+    http_code,
+)
+
 from .errors import FetchFailure
 
 MAX_ROBOTS_BYTES = 500 * 1024
@@ -52,7 +60,7 @@ class Verdict:
             raise self.refusal
         if self.rules is not None and not self.rules.can_fetch(str(url), token):
             raise FetchFailure(
-                "fetch.robots",
+                FETCH_ROBOTS,
                 f"robots.txt of {self.origin} disallows {url.raw_path.decode('ascii')} for "
                 f"user agent {token!r} (use --no-robots to ignore robots.txt)",
             )
@@ -72,16 +80,17 @@ def verdict_for(origin: str, body: bytes | None, failure: FetchFailure | None) -
         text = (body or b"")[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
         return Verdict(origin, rules=Protego.parse(text))
     outcome = failure.outcome
-    if outcome.startswith("fetch.http_4") and outcome != "fetch.http_429":
+    status = http_code(outcome)
+    if status is not None and 400 <= status < 500 and status != 429:
         return Verdict(origin)  # no robots.txt: everything allowed
-    if outcome in ("fetch.too_many_redirects", "fetch.bad_url"):
+    if outcome in (FETCH_TOO_MANY_REDIRECTS, FETCH_BAD_URL):
         return Verdict(origin)  # RFC 9309 2.3.1.2: a redirect chain that goes nowhere
-    if outcome == "fetch.private_address":
+    if outcome == FETCH_PRIVATE_ADDRESS:
         return Verdict(origin, refusal=failure)  # the page would be refused the same way
-    if outcome.startswith("fetch.http_"):  # 429 and 5xx
+    if status is not None:  # 429 and 5xx
         message = (f"robots.txt of {origin} answered {failure.message}: the site is treated "
                    f"as disallowing everything for now")
-        return Verdict(origin, refusal=FetchFailure("fetch.robots", message))
+        return Verdict(origin, refusal=FetchFailure(FETCH_ROBOTS, message))
     message = (f"robots.txt of {origin} could not be fetched ({failure.message}): the site "
                f"is treated as disallowing everything, the page was not requested")
     return Verdict(origin, refusal=FetchFailure(outcome, message))

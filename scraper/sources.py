@@ -1,8 +1,9 @@
 """Turning inputs into URLs to fetch: URL files, sitemaps and feeds (`discover`).
 
-`discover` never touches the network itself: the caller hands in bytes, or a
-`fetch_bytes(url) -> (body, content_type, final_url)` callable. Nothing raises on bad
-input. Reading one sitemap or feed: scraper/listings.py; lists of URLs: scraper/url_lists.py.
+`discover` never touches the network itself: the caller hands in a
+`read(url) -> Page` callable (scraper.Fetcher.fetch_document), and gets back, in one stream,
+the FetchTasks found and the Page of every sitemap or feed read (good or failed: each read is
+an attempt to record). Nothing raises on bad input. Reading one sitemap or feed: scraper/listings.py; lists of URLs: scraper/url_lists.py.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import os
 import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from itertools import chain
 from urllib.parse import urlsplit
 
-from records import FetchTask
+from records import FetchTask, Page
+from records.outcomes import FETCH_ERROR
 from records.urls import WEB_SCHEMES, canonicalize, is_local, same_site, to_path
 
 from .kinds import kind_by_name, kind_of, worth_fetching
@@ -46,15 +49,17 @@ __all__ = [
 # ---------------------------------------------------------------------------------------------
 # Discovery
 
-FetchBytes = Callable[[str], tuple[bytes, str | None, str]]
+ReadDocument = Callable[[str], Page]
+Found = FetchTask | Page  # a page to fetch, or the read of a sitemap or feed
+_Document = tuple[bytes, str | None, str]  # body, content type, final URL
 
 
 class _Discovery:
     """State of one `discover` call: what was fetched, and the sitemap budget."""
 
-    def __init__(self, fetch_bytes: FetchBytes, max_sitemaps: int,
+    def __init__(self, read: ReadDocument, max_sitemaps: int,
                  allow_local_files: bool = False) -> None:
-        self.fetch_bytes = fetch_bytes
+        self.read = read
         self.max_sitemaps = max_sitemaps
         self.allow_local_files = allow_local_files
         self.sitemaps_fetched = 0
@@ -62,15 +67,19 @@ class _Discovery:
         self.lists: set[str] = set()  # lists read (one naming itself is read once)
         self.cap_logged = False
 
-    def fetch(self, url: str) -> tuple[bytes, str | None, str] | None:
+    def fetch(self, url: str) -> tuple[Page, _Document | None]:
+        """The read's Page (to pass on), and the document when the read succeeded."""
         try:
-            body, content_type, final_url = self.fetch_bytes(url)
-        except Exception as exc:  # noqa: BLE001 - any failure of the caller's fetch: go on
-            LOGGER.warning("discover: could not fetch %s: %s", url, exc)
-            return None
-        final_url = final_url or url
+            page = self.read(url)
+        except Exception as exc:  # noqa: BLE001 - any failure of the caller's read: go on
+            page = Page(url=url, fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                        outcome=FETCH_ERROR, error=f"{type(exc).__name__}: {exc}")
+        if page.error is not None:
+            LOGGER.warning("discover: could not fetch %s: %s", url, page.error)
+            return page, None
+        final_url = page.final_url or url
         self.scheduled.add(canonicalize(final_url))  # a redirect target is not fetched again
-        return body, content_type, final_url
+        return page, (page.body, page.content_type, final_url)
 
     def budget_left(self) -> bool:
         if self.sitemaps_fetched < self.max_sitemaps:
@@ -82,7 +91,7 @@ class _Discovery:
             self.cap_logged = True
         return False
 
-    def expand(self, target: str, source: str = "cli") -> Iterator[FetchTask]:
+    def expand(self, target: str, source: str = "cli") -> Iterator[Found]:
         if is_local(target):
             yield from self.expand_local(target, source)
             return
@@ -95,7 +104,8 @@ class _Discovery:
         if kind_by_name(target) == "sitemap" and not self.budget_left():
             return
         self.scheduled.add(key)
-        fetched = self.fetch(target)
+        page, fetched = self.fetch(target)
+        yield page
         if fetched is None:
             return
         body, content_type, final_url = fetched
@@ -112,7 +122,7 @@ class _Discovery:
             LOGGER.info("discover: %s is neither a sitemap nor a feed; taken as a page", target)
             yield FetchTask(url=target, source=source)
 
-    def expand_local(self, target: str, source: str = "cli") -> Iterator[FetchTask]:
+    def expand_local(self, target: str, source: str = "cli") -> Iterator[Found]:
         try:
             path = to_path(target)
         except ValueError:
@@ -127,7 +137,7 @@ class _Discovery:
             return
         yield from self.expand_list(path)
 
-    def expand_list(self, path: str | os.PathLike[str]) -> Iterator[FetchTask]:
+    def expand_list(self, path: str | os.PathLike[str]) -> Iterator[Found]:
         """The URLs of a URL file, each expanded like a target (a sitemap in it is read).
 
         A list's lines are data, not the user's choice of files: a local path or file://
@@ -168,10 +178,11 @@ class _Discovery:
         return f"not an http(s) URL (scheme {scheme!r}) in a list of URLs"
 
     def walk_sitemaps(self, url: str, body: bytes, content_type: str | None,
-                      final_url: str) -> Iterator[FetchTask]:
-        """Pages of a sitemap and, breadth-first, of the sitemaps it lists (same site only)."""
+                      final_url: str) -> Iterator[Found]:
+        """Pages of a sitemap and, breadth-first, of the sitemaps it lists (same site only),
+        with the Page of each child sitemap read."""
         queue: deque[str] = deque()
-        document: tuple[bytes, str | None, str] | None = (body, content_type, final_url)
+        document: _Document | None = (body, content_type, final_url)
         while True:
             if document is not None:
                 body, content_type, final_url = document
@@ -180,8 +191,8 @@ class _Discovery:
                 else:
                     content = parse_sitemap(body, final_url)
                 source = f"sitemap:{url}"
-                for page in content.pages:
-                    yield FetchTask(url=page, source=source)
+                for listed in content.pages:
+                    yield FetchTask(url=listed, source=source)
                 for child in content.sitemaps:
                     key = canonicalize(child)
                     if key in self.scheduled:
@@ -198,41 +209,46 @@ class _Discovery:
                 return
             url = queue.popleft()
             self.sitemaps_fetched += 1
-            document = self.fetch(url)
+            read, document = self.fetch(url)
+            yield read
 
 
 def discover(
     targets: Iterable[str],
-    fetch_bytes: FetchBytes,
+    read: ReadDocument,
     max_sitemaps: int = 1000,
     max_urls: int | None = None,
     url_files: Iterable[str | os.PathLike[str]] = (),
     allow_local_files: bool = False,
-) -> Iterator[FetchTask]:
+) -> Iterator[Found]:
     """FetchTasks for the pages that `targets` name, then those of `url_files`, lazily,
-    each URL once.
+    each URL once; and, where it was read, the Page of each sitemap or feed.
 
     A local .urls(.gz) file, and every file of `url_files` whatever its name, gives its URLs
     (source "file:<path>"), each expanded like a target; a URL named like a
-    sitemap or feed (or any .xml) is fetched with `fetch_bytes(url) -> (body, content_type,
-    final_url)` and gives the pages it lists (source "sitemap:<url of the listing sitemap>" or
+    sitemap or feed (or any .xml) is read with `read(url) -> Page` and gives the pages it
+    lists (source "sitemap:<url of the listing sitemap>" or
     "feed:<url>"), sitemap indexes followed breadth-first on the same site, at most
     `max_sitemaps` sitemaps fetched in all; anything else is a page itself (source "cli").
-    A failing fetch_bytes is logged and skipped. URLs are deduplicated on their canonical
-    form; iteration stops after `max_urls` tasks. Nothing is fetched before it is needed.
+    A failed read (a Page with `error`, or `read` raising: then a "fetch.error" Page) is
+    logged, passed on and skipped. URLs are deduplicated on their canonical form; iteration
+    stops after `max_urls` tasks. Nothing is fetched before it is needed.
     The targets are the user's own; the lines of the lists are data: only their http(s)
     URLs are read, and their local files with `allow_local_files`; the others come as
     refused tasks (FetchTask.refused, see `_Discovery.expand_list`).
     """
     if max_urls is not None and max_urls <= 0:
         return
-    state = _Discovery(fetch_bytes, max_sitemaps, allow_local_files)
+    state = _Discovery(read, max_sitemaps, allow_local_files)
     seen: set[str] = set()
     emitted = 0
     expansions = chain((state.expand(t.strip()) for t in targets if t.strip()),
                        (state.expand_list(path) for path in url_files))
     for expansion in expansions:
         for task in expansion:
+            if isinstance(task, Page):  # a read, passed on as it happened
+                yield task
+                continue
             key = canonicalize(task.url)
             if key in seen:
                 continue

@@ -39,6 +39,12 @@ from warcio.statusandheaders import StatusAndHeaders, StatusAndHeadersParserExce
 from warcio.warcwriter import WARCWriter
 
 from records import Page
+from records.outcomes import (
+    FETCH_BAD_ENCODING,
+    FETCH_ERROR,
+    FETCH_TOO_LARGE,
+    WARC_ERROR,
+)
 from records.urls import WEB_SCHEMES
 
 from .charset import detect_encoding
@@ -55,7 +61,6 @@ from .content import (
 )
 from .errors import FetchFailure, check_status, refuse_binary
 
-WARC_ERROR = "warc.error"
 HTML_TYPES = ACCEPTED_TYPES - {PLAIN}  # plain text in an archive is robots.txt, CSS maps...
 _CHUNK = 64 * 1024
 _MAX_DETAIL = 200  # warcio's messages can be paragraphs; the fetches row needs a line
@@ -180,22 +185,22 @@ class WarcReader:
         try:
             decoder = ContentDecoder(coding, self.max_bytes)
         except BadEncoding as exc:
-            raise FetchFailure("fetch.bad_encoding", str(exc)) from None
+            raise FetchFailure(FETCH_BAD_ENCODING, str(exc)) from None
         stream = _payload(record)
         try:
             body, _ = collect(decoder.decode(iter(lambda: stream.read(_CHUNK), b"")),
                               self.max_bytes)
         except BadEncoding as exc:
-            raise FetchFailure("fetch.bad_encoding", f"{exc} (the record at byte {offset} of "
+            raise FetchFailure(FETCH_BAD_ENCODING, f"{exc} (the record at byte {offset} of "
                                                      f"{self.path})") from None
         except LayerTooLarge:
             body = None
         except (OSError, ValueError) as exc:  # warcio could not undo the chunked encoding
-            raise FetchFailure("fetch.error", f"could not read the body of the record at "
+            raise FetchFailure(FETCH_ERROR, f"could not read the body of the record at "
                                               f"byte {offset} of {self.path}: "
                                               f"{_detail(exc)}") from None
         if body is None:
-            raise FetchFailure("fetch.too_large",
+            raise FetchFailure(FETCH_TOO_LARGE,
                                f"response larger than {self.max_bytes} bytes")
         return body
 

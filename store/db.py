@@ -20,7 +20,13 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the SQLite database at `path`, migrated to the current schema."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
+    return prepare_db(sqlite_utils.Database(path))
+
+
+def prepare_db(db: sqlite_utils.Database) -> sqlite_utils.Database:
+    """Make an open database ready for writing as open_db does (its pragmas and migrations)
+    and return it. Idempotent: on a database prepared before, the pragmas change nothing and
+    no migration runs. Call it outside a transaction (changing to WAL and migrating need it)."""
     # 16 KiB pages (SQLite's default is 4 KiB), for a new database only (an existing one keeps
     # its size): a compressed raw page (~30 KB) spans 2 overflow pages, not 8, and the FTS
     # index's segments fewer; bench/store.py measured the pages rows ~40% cheaper.
@@ -41,6 +47,14 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     db.execute("PRAGMA wal_autocheckpoint = 10000")
     migrate(db)
     return db
+
+
+def db_file(db: sqlite_utils.Database) -> Path | None:
+    """The file of an open database (its `main` schema), None for an in-memory one."""
+    for _, name, file in db.conn.execute("PRAGMA database_list"):
+        if name == "main":
+            return Path(file) if file else None
+    return None
 
 
 class DatabaseUnusable(Exception):

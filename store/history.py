@@ -1,8 +1,9 @@
 """The read side of incremental runs: what the last good fetch of a URL left behind.
 
-Reads through its own connection, opened in the thread that first asks (the fetcher may consume
-tasks in a thread of its own; SQLite connections stay in the thread that made them). WAL mode
-lets it read while the writer writes.
+Given an open database, it reads through that connection in the thread that made the History
+(the run's writer: it also sees what the open batch wrote); in any other thread, and given a
+path, through a read-only connection of its own per thread (SQLite connections stay in the
+thread that made them). WAL mode lets those read while the writer writes.
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-# Outcomes after which a URL's article is as stored.
-GOOD = ("new", "duplicate", "updated", "unchanged", "not_modified")
+import sqlite_utils
+
+from records.outcomes import GOOD_FETCH
+
+from .db import db_file
 
 
 @dataclass(frozen=True)
@@ -29,17 +33,28 @@ class LastFetch:
 
 
 class History:
-    """`last_good_fetch(url)` for a database that the Store has created."""
+    """`last_good_fetch(url)` for a database that the Store has created: its path, or an
+    open sqlite_utils.Database (made in this thread; close() leaves it open)."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
+    def __init__(self, db: sqlite_utils.Database | str | Path) -> None:
+        self._shared: sqlite3.Connection | None = None
+        self._owner = threading.get_ident()  # the thread that may use _shared
+        if isinstance(db, sqlite_utils.Database):
+            self.path: Path | None = db_file(db)  # (raises here if db is another thread's)
+            self._shared = db.conn
+        else:
+            self.path = Path(db)
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
     def _conn(self) -> sqlite3.Connection:
+        if self._shared is not None and threading.get_ident() == self._owner:
+            return self._shared
         conn = getattr(self._local, "conn", None)
         if conn is None:
+            if self.path is None:
+                raise ValueError("an in-memory database cannot be read from another thread")
             # check_same_thread=False only so that close() may close it from another thread.
             conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                    check_same_thread=False)
@@ -49,10 +64,10 @@ class History:
         return conn
 
     def last_good_fetch(self, url: str) -> LastFetch | None:
-        marks = ", ".join("?" * len(GOOD))
+        marks = ", ".join("?" * len(GOOD_FETCH))
         row = self._conn().execute(
             f"SELECT fetched_at, etag, last_modified FROM fetches WHERE url = ? "
-            f"AND outcome IN ({marks}) ORDER BY id DESC LIMIT 1", [url, *GOOD],
+            f"AND outcome IN ({marks}) ORDER BY id DESC LIMIT 1", [url, *GOOD_FETCH],
         ).fetchone()
         return LastFetch(*row) if row else None
 

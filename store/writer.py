@@ -17,8 +17,16 @@ from pathlib import Path
 import sqlite_utils
 
 from records import Article, Result
+from records.outcomes import (
+    DUPLICATE,
+    NEW,
+    STORE_ERROR,
+    STORED_ARTICLE_STANDS,
+    UNCHANGED,
+    UPDATED,
+)
 
-from .db import open_db
+from .db import db_file, open_db, prepare_db
 from .dedup import Clusters, SimilarityIndex
 from .fts import index_pending
 from .pages import kept, pack
@@ -70,7 +78,11 @@ class _Outcome:
 
 
 class Store:
-    """Writes Results to SQLite. Holds the only connection; use one Store per process.
+    """Writes Results to SQLite. Use one Store per process: its connection is the writer.
+
+    `db`: the path of a database, which the Store opens (store.db.open_db) and closes; or an
+    open sqlite_utils.Database, which it prepares as open_db does (store.db.prepare_db) and
+    writes through, leaving it open at close (the caller's: the Store's writes committed).
 
     `write` sets `result.outcome` to "new", "duplicate" (a new row that is another copy of a
     stored story), "updated" or "unchanged" when it stores an article, and leaves the
@@ -92,13 +104,22 @@ class Store:
     the transaction holding it has committed: what it says is what the database holds.
     """
 
-    def __init__(self, path: str | Path, index: SimilarityIndex | None = None,
-                 batch_rows: int = 200, batch_seconds: float = 2.0,
-                 keep_pages: bool = True) -> None:
-        self.path = Path(path)
+    def __init__(self, db: sqlite_utils.Database | str | Path,
+                 index: SimilarityIndex | None = None, batch_rows: int = 200,
+                 batch_seconds: float = 2.0, keep_pages: bool = True) -> None:
         self.keep_pages = keep_pages  # raw responses into `pages`
         self.run_id: int | None = None  # set by whoever records the run (fetches.run_id)
-        self.db: sqlite_utils.Database = open_db(self.path)
+        self._owns_db = not isinstance(db, sqlite_utils.Database)  # else the caller's
+        if isinstance(db, sqlite_utils.Database):
+            # Batches are the Store's transactions: one left open would be committed in them.
+            if db.conn.in_transaction:
+                raise ValueError("the database has an open transaction: commit or roll it "
+                                 "back before a Store writes through it")
+            self.db: sqlite_utils.Database = prepare_db(db)
+            self.path: Path | None = db_file(db)
+        else:
+            self.path = Path(db)
+            self.db = open_db(self.path)
         self.clusters = Clusters(self.db, index)
         self.batch_rows, self.batch_seconds = batch_rows, batch_seconds
         self._committed_at = time.monotonic()
@@ -112,10 +133,15 @@ class Store:
         self.close()
 
     def close(self) -> None:
+        """Commit the open batch; close the database if the Store opened it."""
         try:
             self.flush()
         finally:
-            self.db.close()
+            if self._owns_db:
+                self.db.close()  # what a failed flush left uncommitted is rolled back
+            elif self.db.conn.in_transaction:  # the same for the caller's connection
+                with suppress(sqlite3.Error):
+                    self.db.conn.rollback()
 
     def flush(self) -> None:
         """Commit the open batch, its new articles indexed for search. When that fails, the
@@ -145,7 +171,7 @@ class Store:
         if isinstance(exc, Exception):
             error = f"not stored: the database could not commit: {type(exc).__name__}: {exc}"
             for result in self._uncommitted:
-                result.outcome, result.error, result.article_id = "store.error", error, None
+                result.outcome, result.error, result.article_id = STORE_ERROR, error, None
             if self._ready is not None:
                 self._ready.extend(self._uncommitted)
         self._uncommitted.clear()
@@ -172,9 +198,9 @@ class Store:
             with self._savepoint() as ok:
                 result.article_id, result.outcome = self._upsert(result)
             if not ok:
-                result.article_id, result.outcome = None, "store.error"
+                result.article_id, result.outcome = None, STORE_ERROR
                 result.error = ok.error
-        elif result.outcome in ("not_modified", "alias"):
+        elif result.outcome in STORED_ARTICLE_STANDS:
             # A 304, or an alias of a stored page: the stored article still stands.
             result.article_id = result.article_id or self._last_article_id(result.page.url)
         page = result.page
@@ -200,11 +226,11 @@ class Store:
     def _rewrite(self, result: Result) -> None:
         with self._savepoint() as ok:
             if self._as_stored(result):
-                result.outcome = "unchanged"
+                result.outcome = UNCHANGED
             else:
                 result.article_id, result.outcome = self._upsert(result, force=True)
         if not ok:
-            result.article_id, result.outcome, result.error = None, "store.error", ok.error
+            result.article_id, result.outcome, result.error = None, STORE_ERROR, ok.error
 
     def _as_stored(self, result: Result) -> bool:
         """True (and result.article_id, dup fields set) when the row holds this article."""
@@ -315,23 +341,23 @@ class Store:
             self.db.conn.execute(_SEEN_AGAIN, {"fetched_at": row["fetched_at"],
                                                "url": row["url"], "id": article_id})
             article.duplicate_of, article.similarity, article.dup_method = existing[2:]
-            return article_id, "unchanged"
+            return article_id, UNCHANGED
         row["tags"] = json.dumps(row["tags"], ensure_ascii=False)  # as sqlite-utils stores lists
         if existing is None:
             article_id = self.db.conn.execute(
                 _INSERT_ARTICLE, {**row, "first_seen_at": now, "updated_at": now}).lastrowid
-            outcome = "new"
+            outcome = NEW
         else:
             article_id = existing[0]
             self.db.conn.execute(_UPDATE_ARTICLE, {**row, "updated_at": now, "id": article_id})
-            outcome = "updated"
+            outcome = UPDATED
         sig = result.signature
         if sig is None and self.clusters.index is not None:
             sig = result.signature = self.clusters.index.sign(article.text)
-        method = self.clusters.place(article_id, article, sig, fresh=outcome == "new")
-        if outcome == "new" and method is not None:
+        method = self.clusters.place(article_id, article, sig, fresh=outcome == NEW)
+        if outcome == NEW and method is not None:
             # Another copy of a stored story (it may have become the story's canonical row).
-            outcome = "duplicate"
+            outcome = DUPLICATE
         return article_id, outcome
 
     def article_id(self, canonical_url: str) -> int | None:

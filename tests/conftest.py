@@ -1,4 +1,5 @@
-"""Shared fixtures: a real HTTP server on 127.0.0.1 (`site`) and the fixtures directory.
+"""Shared fixtures: a real HTTP server on 127.0.0.1 (`site`), the fixtures directory, and a
+new database (`fresh_db`).
 
 The server is reachable as 127.0.0.1 and as localhost: two host names, so two hosts for
 the fetcher's per-host pacing. The fetcher refuses loopback addresses by default; tests pass
@@ -16,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import sqlite_utils
 
 
 @dataclass
@@ -143,3 +145,17 @@ def site() -> Iterator[Site]:
 @pytest.fixture
 def fixtures_dir() -> Path:
     return Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def fresh_db(tmp_path: Path) -> Iterator[sqlite_utils.Database]:
+    """A new database in a file (`fresh.db` in tmp_path), prepared as the scraper opens one
+    (store.open_db: WAL, migrations); Store and History take it in place of a path, and
+    store.db.db_file(fresh_db) is its path for a command or another connection."""
+    from store import open_db
+
+    db = open_db(tmp_path / "fresh.db")
+    try:
+        yield db
+    finally:
+        db.close()

@@ -29,6 +29,7 @@ from pipeline.run import ingest, tasks_for
 from records import Article, Page, Result
 from scraper import FetchConfig, Fetcher
 from store import Store, clusters, open_db
+from store.db import db_file
 from tests.test_cli import LOCAL, run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,14 +83,16 @@ def result(a: Article) -> Result:
                             fetched_at="2026-01-01T00:00:00+00:00"), article=a)
 
 
-def write_all(db_path: Path, articles: list[Article], config: DedupConfig | None = None
-              ) -> list[Result]:
-    with Store(db_path, index=LSHIndex(config)) as store:
+def write_all(db: sqlite_utils.Database | Path, articles: list[Article],
+              config: DedupConfig | None = None) -> list[Result]:
+    with Store(db, index=LSHIndex(config)) as store:
         return [store.write(result(a)) for a in articles]
 
 
-def rows_by_url(db_path: Path) -> dict[str, dict]:
-    return {r["url"]: r for r in sqlite_utils.Database(db_path)["articles"].rows}
+def rows_by_url(db: sqlite_utils.Database | Path) -> dict[str, dict]:
+    if not isinstance(db, sqlite_utils.Database):
+        db = sqlite_utils.Database(db)
+    return {r["url"]: r for r in db["articles"].rows}
 
 
 # -- signatures and the index ----------------------------------------------------------------
@@ -189,8 +192,7 @@ def test_config_is_validated_and_names_its_scheme():
 
 # -- clusters in the database ----------------------------------------------------------------
 
-def test_copies_are_stored_as_duplicates_of_one_canonical_article(tmp_path):
-    db_path = tmp_path / "x.db"
+def test_copies_are_stored_as_duplicates_of_one_canonical_article(fresh_db):
     arts = [  # the copies were published a day after the original
         article("https://one.example/story", STORY),
         article("https://two.example/copy", boilerplate(STORY), date=LATER),
@@ -199,10 +201,10 @@ def test_copies_are_stored_as_duplicates_of_one_canonical_article(tmp_path):
         article("https://five.example/edited", reword(drop_paragraph(STORY)), date=LATER),
         article("https://one.example/other-story", OTHER),
     ]
-    results = write_all(db_path, arts)
+    results = write_all(fresh_db, arts)
     assert [r.outcome for r in results] == ["new", "duplicate", "duplicate", "duplicate",
                                             "duplicate", "new"]
-    rows = rows_by_url(db_path)
+    rows = rows_by_url(fresh_db)
     head = rows["https://one.example/story"]["id"]
     methods = {u: (r["duplicate_of"], r["dup_method"]) for u, r in rows.items()}
     assert methods == {
@@ -216,7 +218,7 @@ def test_copies_are_stored_as_duplicates_of_one_canonical_article(tmp_path):
     assert rows["https://three.example/exact"]["similarity"] == 1.0
     assert 0.5 <= rows["https://two.example/copy"]["similarity"] < 1.0
     assert results[1].article.duplicate_of == head and results[1].article_id is not None
-    db = sqlite_utils.Database(db_path)
+    db = fresh_db
     unique = {r["url"]: r["copies"] for r in db["unique_articles"].rows}
     assert unique == {"https://one.example/story": 4, "https://one.example/other-story": 0}
     # Every article has its signature stored next to it.
@@ -226,16 +228,15 @@ def test_copies_are_stored_as_duplicates_of_one_canonical_article(tmp_path):
     assert {r["article_id"] for r in db["fetches"].rows} == {r["id"] for r in rows.values()}
 
 
-def test_the_page_the_copies_name_as_canonical_takes_over_when_it_arrives(tmp_path):
-    db_path = tmp_path / "x.db"
+def test_the_page_the_copies_name_as_canonical_takes_over_when_it_arrives(fresh_db):
     original = "https://wire.example/story"
-    write_all(db_path, [
+    write_all(fresh_db, [
         article("https://a.example/1", boilerplate(STORY), canonical_link=original),
         article("https://b.example/2", drop_paragraph(STORY), canonical_link=original),
         article(original, STORY, date="2025-09-11"),  # later date, but named by the others
         article("https://c.example/3", STORY, date="2025-09-01"),  # earlier: not enough
     ])
-    rows = rows_by_url(db_path)
+    rows = rows_by_url(fresh_db)
     head = rows[original]["id"]
     assert rows[original]["duplicate_of"] is None
     assert {u: r["duplicate_of"] for u, r in rows.items() if u != original} == {
@@ -243,7 +244,7 @@ def test_the_page_the_copies_name_as_canonical_takes_over_when_it_arrives(tmp_pa
 
 
 @pytest.mark.parametrize("order", [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]])
-def test_canonical_is_earliest_then_longest_whatever_the_arrival_order(tmp_path, order):
+def test_canonical_is_earliest_then_longest_whatever_the_arrival_order(fresh_db, order):
     arts = [
         article("https://a.example/undated", STORY, date=None),
         article("https://b.example/late", boilerplate(STORY), date="2025-09-12"),
@@ -251,29 +252,27 @@ def test_canonical_is_earliest_then_longest_whatever_the_arrival_order(tmp_path,
         article("https://d.example/early-long", STORY + "\nOne more line of reporting here.",
                 date="2025-09-10"),
     ]
-    db_path = tmp_path / "x.db"
-    write_all(db_path, [arts[i] for i in order])
-    rows = rows_by_url(db_path)
+    write_all(fresh_db, [arts[i] for i in order])
+    rows = rows_by_url(fresh_db)
     heads = [u for u, r in rows.items() if r["duplicate_of"] is None]
     assert heads == ["https://d.example/early-long"]
     head = rows[heads[0]]["id"]
     assert all(r["duplicate_of"] == head for u, r in rows.items() if u != heads[0])
 
 
-def test_a_copy_matching_two_clusters_merges_them(tmp_path):
-    db_path = tmp_path / "x.db"
+def test_a_copy_matching_two_clusters_merges_them(fresh_db):
     start, end = "\n".join(BODY[:8]), "\n".join(BODY[4:12])  # each a trimmed copy of STORY
     assert exact_jaccard(start, end) < 0.4  # too little in common to be linked directly
-    results = write_all(db_path, [article("https://a.example/start", start),
+    results = write_all(fresh_db, [article("https://a.example/start", start),
                                   article("https://b.example/end", end),
                                   article("https://c.example/whole", STORY)])
     assert [r.outcome for r in results] == ["new", "new", "duplicate"]
-    rows = rows_by_url(db_path)
+    rows = rows_by_url(fresh_db)
     head = rows["https://c.example/whole"]["id"]  # the longest: canonical of the merged story
     assert rows["https://c.example/whole"]["duplicate_of"] is None
     assert rows["https://a.example/start"]["duplicate_of"] == head
     assert rows["https://b.example/end"]["duplicate_of"] == head
-    assert sqlite_utils.Database(db_path)["unique_articles"].count == 1
+    assert fresh_db["unique_articles"].count == 1
 
 
 def test_contained_matches_are_confirmed_on_the_texts():
@@ -284,20 +283,19 @@ def test_contained_matches_are_confirmed_on_the_texts():
     assert index.contained(half, STORY) is None
 
 
-def test_a_later_lesser_copy_never_moves_the_canonical(tmp_path):
-    db_path = tmp_path / "x.db"
-    write_all(db_path, [article("https://a.example/1", STORY, date="2025-09-10")])
-    write_all(db_path, [article("https://b.example/2", trim(STORY), date="2025-09-10"),
-                        article("https://c.example/3", boilerplate(STORY), date="2025-09-11")])
-    rows = rows_by_url(db_path)
+def test_a_later_lesser_copy_never_moves_the_canonical(fresh_db):
+    write_all(fresh_db, [article("https://a.example/1", STORY, date="2025-09-10")])
+    write_all(fresh_db, [article("https://b.example/2", trim(STORY), date="2025-09-10"),
+                         article("https://c.example/3", boilerplate(STORY), date="2025-09-11")])
+    rows = rows_by_url(fresh_db)
     assert rows["https://a.example/1"]["duplicate_of"] is None
     assert {r["duplicate_of"] for u, r in rows.items() if u != "https://a.example/1"} == {
         rows["https://a.example/1"]["id"]}
 
 
-def test_a_new_process_on_the_same_database_still_finds_the_copies(tmp_path):
-    db_path = tmp_path / "x.db"
-    write_all(db_path, [article("https://a.example/1", STORY)])
+def test_a_new_process_on_the_same_database_still_finds_the_copies(fresh_db):
+    db_path = db_file(fresh_db)
+    write_all(fresh_db, [article("https://a.example/1", STORY)])
     code = (
         "import sys\n"
         "from tests.test_dedup import article, write_all, boilerplate, STORY\n"
@@ -308,56 +306,55 @@ def test_a_new_process_on_the_same_database_still_finds_the_copies(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code, str(db_path)], cwd=ROOT,
                          capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["duplicate", str(rows_by_url(db_path)["https://a.example/1"]["id"]), "near"]
+    assert out == ["duplicate", str(rows_by_url(fresh_db)["https://a.example/1"]["id"]), "near"]
 
 
-def test_articles_stored_before_dedup_existed_are_signed_once_and_matched(tmp_path):
-    db_path = tmp_path / "x.db"
-    with Store(db_path) as store:  # no index: as a database from before signatures
+def test_articles_stored_before_dedup_existed_are_signed_once_and_matched(fresh_db):
+    with Store(fresh_db) as store:  # no index: as a database from before signatures
         store.write(result(article("https://a.example/1", STORY)))
-    db = sqlite_utils.Database(db_path)
+    db = fresh_db
     assert db["signatures"].count == 0
-    results = write_all(db_path, [article("https://b.example/2", reword(STORY), date=LATER)])
+    results = write_all(fresh_db, [article("https://b.example/2", reword(STORY), date=LATER)])
     assert results[0].outcome == "duplicate" and results[0].article.duplicate_of == 1
     assert db["signatures"].count == 2
 
 
-def test_a_changed_scheme_re_signs_the_stored_articles(tmp_path):
-    db_path = tmp_path / "x.db"
-    write_all(db_path, [article("https://a.example/1", STORY)])
+def test_a_changed_scheme_re_signs_the_stored_articles(fresh_db):
+    write_all(fresh_db, [article("https://a.example/1", STORY)])
     other = DedupConfig(shingle=4)
-    results = write_all(db_path, [article("https://b.example/2", boilerplate(STORY), date=LATER)],
-                        other)
+    results = write_all(fresh_db, [article("https://b.example/2", boilerplate(STORY),
+                                           date=LATER)], other)
     assert results[0].outcome == "duplicate" and results[0].article.duplicate_of == 1
-    schemes = {r["scheme"] for r in sqlite_utils.Database(db_path)["signatures"].rows}
+    schemes = {r["scheme"] for r in fresh_db["signatures"].rows}
     assert schemes == {other.scheme}
 
 
-def test_an_updated_article_keeps_its_row_and_is_placed_again(tmp_path):
-    db_path = tmp_path / "x.db"
-    write_all(db_path, [article("https://a.example/1", STORY),
-                        article("https://b.example/2", OTHER)])
+def test_an_updated_article_keeps_its_row_and_is_placed_again(fresh_db):
+    write_all(fresh_db, [article("https://a.example/1", STORY),
+                         article("https://b.example/2", OTHER)])
     # b's page now carries a's story (a correction, a swapped page): it joins a's cluster.
-    results = write_all(db_path, [article("https://b.example/2", boilerplate(STORY), date=LATER)])
+    results = write_all(fresh_db, [article("https://b.example/2", boilerplate(STORY),
+                                           date=LATER)])
     assert results[0].outcome == "updated"
-    rows = rows_by_url(db_path)
+    rows = rows_by_url(fresh_db)
     assert len(rows) == 2
     assert rows["https://b.example/2"]["duplicate_of"] == rows["https://a.example/1"]["id"]
     # Seen again unchanged: nothing moves, and the record says what it is.
-    again = write_all(db_path, [article("https://b.example/2", boilerplate(STORY), date=LATER)])
+    again = write_all(fresh_db, [article("https://b.example/2", boilerplate(STORY),
+                                         date=LATER)])
     assert again[0].outcome == "unchanged" and again[0].article.dup_method == "near"
 
 
-def test_two_writers_on_one_database_see_each_others_signatures(tmp_path):
-    db_path = tmp_path / "x.db"
+def test_two_writers_on_one_database_see_each_others_signatures(fresh_db):
     # One thread drives both: each commits every write (a writer holds the lock per batch).
-    with (Store(db_path, index=LSHIndex(), batch_rows=1) as one,
-          Store(db_path, index=LSHIndex(), batch_rows=1) as two):
+    # Two connections: the fixture's, and one the second Store opens on its file.
+    with (Store(fresh_db, index=LSHIndex(), batch_rows=1) as one,
+          Store(db_file(fresh_db), index=LSHIndex(), batch_rows=1) as two):
         for n in range(3):  # interleaved: each write must see the other writer's last one
             writer = (one, two)[n % 2]
             writer.write(result(article(f"https://w{n}.example/a",
                                         reword(STORY, seed=n), date=f"2025-09-1{n}")))
-    rows = rows_by_url(db_path)
+    rows = rows_by_url(fresh_db)
     assert [r["duplicate_of"] for r in rows.values()] == [None, 1, 1]
 
 
@@ -374,9 +371,8 @@ def _write_copies(db_path: str, worker: int, barrier) -> None:
             time.sleep(0.005)  # SQLite's lock is not fair: let the other writers in between
 
 
-def test_concurrent_writers_never_make_two_canonical_rows_for_one_story(tmp_path):
-    db_path = tmp_path / "x.db"
-    open_db(db_path).close()
+def test_concurrent_writers_never_make_two_canonical_rows_for_one_story(fresh_db):
+    db_path = db_file(fresh_db)
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(3)
     procs = [ctx.Process(target=_write_copies, args=(str(db_path), w, barrier))
@@ -386,19 +382,19 @@ def test_concurrent_writers_never_make_two_canonical_rows_for_one_story(tmp_path
     for p in procs:
         p.join(60)
         assert p.exitcode == 0
-    db = sqlite_utils.Database(db_path)
+    db = fresh_db
     assert db["articles"].count == 3 * 10 * 2
     assert db["unique_articles"].count == 2  # one per story, whoever wrote first
 
 
-def test_dups_command_lists_clusters(tmp_path):
-    db_path = tmp_path / "x.db"
-    write_all(db_path, [article("https://a.example/1", STORY, title="The story"),
-                        article("https://b.example/2", boilerplate(STORY), date=LATER),
-                        article("https://c.example/3", STORY),
-                        article("https://d.example/4", OTHER),
-                        article("https://e.example/5", boilerplate(OTHER), date=LATER)])
-    listed = list(clusters(sqlite_utils.Database(db_path)))
+def test_dups_command_lists_clusters(fresh_db, tmp_path):
+    db_path = db_file(fresh_db)
+    write_all(fresh_db, [article("https://a.example/1", STORY, title="The story"),
+                         article("https://b.example/2", boilerplate(STORY), date=LATER),
+                         article("https://c.example/3", STORY),
+                         article("https://d.example/4", OTHER),
+                         article("https://e.example/5", boilerplate(OTHER), date=LATER)])
+    listed = list(clusters(fresh_db))
     assert [(c.canonical["url"], c.size) for c in listed] == [
         ("https://a.example/1", 3), ("https://d.example/4", 2)]
     proc = run("dups", "--db", str(db_path), "--min-size", "3")
@@ -429,8 +425,8 @@ def html(title: str, text: str, canonical: str | None = None,
 
 @pytest.mark.parametrize("workers", [0, 2])
 def test_a_url_given_twice_is_fetched_once_and_an_alias_is_recognised(site, tmp_path, workers):
-    """In process an alias is recognised before cleaning; with worker processes, by the
-    canonical link the worker's cleaning found (the writer parses no page)."""
+    """An alias is recognised by the canonical link its cleaning found, in process and with
+    worker processes alike (the writer parses no page)."""
     executor = ProcessPool(workers) if workers else InProcess()
     story = site.url("/story")
     site.add("/story", html("The story", STORY, canonical=story))
@@ -499,13 +495,12 @@ def test_a_database_from_before_dedup_is_migrated_and_its_articles_matched(tmp_p
     assert db["unique_articles"].count == 1 and db["signatures"].count == 2
 
 
-def test_rows_whose_cluster_changes_are_marked_updated(tmp_path):
-    db_path = tmp_path / "x.db"
-    write_all(db_path, [article("https://a.example/1", boilerplate(STORY), date=LATER)])
-    db = sqlite_utils.Database(db_path)
+def test_rows_whose_cluster_changes_are_marked_updated(fresh_db):
+    write_all(fresh_db, [article("https://a.example/1", boilerplate(STORY), date=LATER)])
+    db = fresh_db
     db.execute("UPDATE articles SET updated_at = '2000-01-01T00:00:00+00:00'")
     db.conn.commit()
     # The original arrives (earlier date): it takes over, and the old row is now a copy.
-    write_all(db_path, [article("https://b.example/2", STORY)])
-    first = rows_by_url(db_path)["https://a.example/1"]
+    write_all(fresh_db, [article("https://b.example/2", STORY)])
+    first = rows_by_url(fresh_db)["https://a.example/1"]
     assert first["duplicate_of"] is not None and first["updated_at"] > "2025"

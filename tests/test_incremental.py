@@ -6,8 +6,8 @@ from __future__ import annotations
 import gzip
 from http.server import BaseHTTPRequestHandler
 
-import sqlite_utils
-
+from store import History
+from store.db import db_file
 from tests.test_cli import LOCAL, run
 
 
@@ -33,16 +33,22 @@ def etag_page(body: bytes, etag: str):
 
 
 def test_second_run_asks_only_if_changed_and_a_304_costs_no_cleaning(site, fixtures_dir,
-                                                                    tmp_path):
+                                                                    fresh_db):
     body = (fixtures_dir / "seed-same-container.html").read_bytes()
     url = site.handle("/story", etag_page(body, '"v1"'))
-    db_path = tmp_path / "x.db"
+    db_path = db_file(fresh_db)
     first = run("ingest", *LOCAL, "--db", str(db_path), url)
     assert first.returncode == 0 and first.stdout.startswith("new"), first.stdout
+    # What the second run asks with: the validators of the last good fetch.
+    history = History(fresh_db)
+    last = history.last_good_fetch(url)
+    history.close()
+    assert last is not None and last.etag == '"v1"'
+    assert last.last_modified == "Wed, 10 Sep 2025 05:00:00 GMT"
     second = run("ingest", *LOCAL, "--db", str(db_path), url)
     assert second.returncode == 0, second.stderr
     assert second.stdout.startswith("not_modified")
-    db = sqlite_utils.Database(db_path)
+    db = fresh_db
     rows = list(db["fetches"].rows_where(order_by="id"))
     assert [r["outcome"] for r in rows] == ["new", "not_modified"]
     assert rows[0]["etag"] == '"v1"' and rows[0]["last_modified"].startswith("Wed, 10 Sep")
@@ -50,20 +56,21 @@ def test_second_run_asks_only_if_changed_and_a_304_costs_no_cleaning(site, fixtu
     assert db["articles"].count == 1
 
 
-def test_max_age_skips_recent_pages_without_a_request(site, fixtures_dir, tmp_path):
+def test_max_age_skips_recent_pages_without_a_request(site, fixtures_dir, fresh_db):
     url = site.add("/story", (fixtures_dir / "seed-sibling-paragraphs.html").read_bytes())
-    db_path = tmp_path / "x.db"
+    db_path = db_file(fresh_db)
     assert run("ingest", *LOCAL, "--db", str(db_path), url).returncode == 0
     before = len(site.paths())
     proc = run("ingest", *LOCAL, "--db", str(db_path), "--max-age", "24", url)
     assert proc.returncode == 0
     assert proc.stdout.startswith("skipped.fresh") and "--max-age 24" in proc.stdout
     assert len(site.paths()) == before  # not fetched again
-    outcomes = [r["outcome"] for r in sqlite_utils.Database(db_path)["fetches"].rows]
+    outcomes = [r["outcome"] for r in fresh_db["fetches"].rows]
     assert outcomes == ["new", "skipped.fresh"]
 
 
-def test_sitemap_index_feed_and_url_file_expand_to_their_pages(site, fixtures_dir, tmp_path):
+def test_sitemap_index_feed_and_url_file_expand_to_their_pages(site, fixtures_dir, tmp_path,
+                                                               fresh_db):
     page = (fixtures_dir / "seed-sibling-paragraphs.html").read_bytes()
     for name in ("a", "b", "c", "d"):
         site.add(f"/news/{name}", page.replace(b"optics do matter", f"optics {name}".encode()))
@@ -86,12 +93,12 @@ def test_sitemap_index_feed_and_url_file_expand_to_their_pages(site, fixtures_di
     ), content_type="application/rss+xml")
     listing = tmp_path / "more.txt"
     listing.write_text(f"# extra\n{site.url('/news/d')}\n")
-    db_path = tmp_path / "x.db"
+    db_path = db_file(fresh_db)
 
     proc = run("ingest", *LOCAL, "--db", str(db_path), sitemap, feed, "--urls", str(listing))
 
     assert proc.returncode == 0, proc.stderr
-    db = sqlite_utils.Database(db_path)
+    db = fresh_db
     assert db["articles"].count == 4
     rows = list(db["fetches"].rows)
 

@@ -1,19 +1,18 @@
 """scraper.sources: URL files, sitemaps, feeds, sniffing and discovery, all offline.
 
-`discover` gets a fake fetch_bytes backed by a dict, so no test opens a socket.
+`discover` gets a fake `read` backed by a dict, so no test opens a socket.
 """
 
 from __future__ import annotations
 
 import gzip
-import itertools
 import logging
 import time
 from pathlib import Path
 
 import pytest
 
-from records import FetchTask
+from records import FetchTask, Page
 from scraper.sources import (
     MAX_SITEMAP_BYTES,
     SitemapContent,
@@ -48,25 +47,30 @@ def billion_laughs(root: str, inner: str) -> bytes:
 
 
 class FakeWeb:
-    """fetch_bytes over a dict: url -> body, (body, content_type) or an exception to raise."""
+    """discover's `read` over a dict: url -> body, (body, content_type) or an exception to raise."""
 
     def __init__(self, routes: dict, redirects: dict[str, str] | None = None) -> None:
         self.routes = routes
         self.redirects = redirects or {}
         self.calls: list[str] = []
 
-    def __call__(self, url: str) -> tuple[bytes, str | None, str]:
+    def __call__(self, url: str) -> Page:
         self.calls.append(url)
         final = self.redirects.get(url, url)
         route = self.routes[final]  # KeyError for an unknown URL: a failing fetch
         if isinstance(route, Exception):
             raise route
         body, content_type = route if isinstance(route, tuple) else (route, None)
-        return body, content_type, final
+        return Page(url=url, final_url=final, status=200, content_type=content_type, body=body)
 
 
-def urls(tasks) -> list[str]:
-    return [task.url for task in tasks]
+def tasks_of(found) -> list[FetchTask]:
+    """The FetchTasks of discover's stream (it also passes on the Page of each read)."""
+    return [item for item in found if isinstance(item, FetchTask)]
+
+
+def urls(found) -> list[str]:
+    return [task.url for task in tasks_of(found)]
 
 
 # -- URL files ----------------------------------------------------------------------------------
@@ -364,7 +368,7 @@ def test_discover_follows_a_sitemap_index_breadth_first():
         "https://example.com/s/b.xml.gz": (gzip.compress(urlset("https://example.com/b1")), "application/gzip"),
         "https://example.com/s/deep.xml": urlset("https://example.com/d1"),
     })
-    tasks = list(discover(["https://example.com/sitemap.xml"], web))
+    tasks = tasks_of(discover(["https://example.com/sitemap.xml"], web))
     assert tasks == [
         FetchTask("https://example.com/a1", source="sitemap:https://example.com/s/a.xml"),
         FetchTask("https://example.com/s/a2", source="sitemap:https://example.com/s/a.xml"),
@@ -387,7 +391,7 @@ def test_discover_sitemap_loop_terminates_fetching_each_once():
         ),
         "https://example.com/child.xml": index("https://example.com/sitemap.xml", "https://example.com/child.xml"),
     })
-    assert list(discover(["https://example.com/sitemap.xml", "https://example.com/child.xml"], web)) == []
+    assert tasks_of(discover(["https://example.com/sitemap.xml", "https://example.com/child.xml"], web)) == []
     assert web.calls == ["https://example.com/sitemap.xml", "https://example.com/child.xml"]
 
 
@@ -425,7 +429,7 @@ def test_discover_does_not_follow_off_site_child_sitemaps(caplog):
     assert "off-site" in caplog.text
 
 
-def test_discover_goes_on_when_fetch_bytes_raises(caplog):
+def test_discover_goes_on_when_a_read_fails_and_passes_every_read_on(caplog):
     web = FakeWeb({
         "https://example.com/sitemap.xml": index(
             "https://example.com/one.xml", "https://example.com/broken.xml", "https://example.com/two.xml"
@@ -437,9 +441,14 @@ def test_discover_goes_on_when_fetch_bytes_raises(caplog):
     })
     targets = ["https://example.org/feed", "https://example.com/sitemap.xml", "https://example.test/missing.xml"]
     with caplog.at_level(logging.WARNING, logger="scraper.sources"):
-        found = urls(discover(targets, web))
-    assert found == ["https://example.com/1", "https://example.com/2"]
+        stream = list(discover(targets, web))
+    assert urls(stream) == ["https://example.com/1", "https://example.com/2"]
     assert "peer went away" in caplog.text and "slow" in caplog.text
+    # Every read is in the stream as a Page, a failed one with its error: the run records it.
+    reads = {page.url: page.error for page in stream if isinstance(page, Page)}
+    assert set(reads) == set(web.calls)
+    assert "peer went away" in reads["https://example.com/broken.xml"]
+    assert reads["https://example.com/one.xml"] is None
     assert "https://example.test/missing.xml" in web.calls  # its KeyError was survived too
 
 
@@ -447,9 +456,9 @@ def test_discover_feed_targets_and_plain_pages():
     web = FakeWeb({
         "https://example.com/feed.xml": ((FIXTURES / "rss2.xml").read_bytes(), "application/rss+xml"),
         "https://example.com/feed.json": (FIXTURES / "feed.json").read_bytes(),
-        "https://example.com/sitemap.xml": ("<html><body>Soft 404</body></html>".encode(), "text/html"),
+        "https://example.com/sitemap.xml": (b"<html><body>Soft 404</body></html>", "text/html"),
     })
-    tasks = list(discover([
+    tasks = tasks_of(discover([
         "https://example.com/feed.xml", "https://example.com/article", "https://example.com/feed.json",
         "https://example.com/sitemap.xml",
     ], web))
@@ -472,7 +481,7 @@ def test_discover_url_files_and_local_pages(tmp_path):
     page.write_text("<p>hi</p>")
     web = FakeWeb({})
     targets = [str(listing), packed.as_uri(), str(page), str(dump), str(tmp_path / "gone.txt")]
-    tasks = list(discover(targets, web))
+    tasks = tasks_of(discover(targets, web))
     assert tasks == [
         FetchTask("https://example.com/a", source=f"file:{listing}"),
         FetchTask("https://example.com/b", source=f"file:{listing}"),
@@ -493,7 +502,7 @@ def test_discover_dedupes_across_sources_on_the_canonical_url(tmp_path):
                                    b"<item><link>https://example.com/story</link></item></channel></rss>",
     })
     targets = [str(listing), "https://example.com/sitemap.xml", "https://example.com/rss", "https://example.com/story"]
-    tasks = list(discover(targets, web))
+    tasks = tasks_of(discover(targets, web))
     assert tasks == [
         FetchTask("https://example.com/story?utm_source=mail", source=f"file:{listing}"),
         FetchTask("https://example.com/only-in-file", source=f"file:{listing}"),
@@ -508,7 +517,8 @@ def test_discover_is_lazy_and_honours_max_urls():
     })
     tasks = discover(["https://example.com/sitemap.xml", "https://example.org/sitemap.xml"], web)
     assert web.calls == []  # a generator: nothing fetched before it is asked for
-    assert urls(itertools.islice(tasks, 1)) == ["https://example.com/1"]
+    first_task = next(item for item in tasks if isinstance(item, FetchTask))
+    assert first_task.url == "https://example.com/1"
     assert web.calls == ["https://example.com/sitemap.xml"]
 
     web.calls.clear()

@@ -2,10 +2,12 @@
 
 import dataclasses
 
+import pytest
 import sqlite_utils
 
 from records import Article, Page, Result
 from store import MIGRATIONS, Store, migrate, open_db
+from store.db import db_file
 
 
 def article(**kw) -> Article:
@@ -39,8 +41,8 @@ def test_migrations_run_once_on_an_existing_database(tmp_path):
     assert db["_migrations"].count == len(MIGRATIONS)
 
 
-def test_reingest_updates_the_row_never_adds_one(tmp_path):
-    with Store(tmp_path / "x.db") as store:
+def test_reingest_updates_the_row_never_adds_one(fresh_db):
+    with Store(fresh_db) as store:
         r1 = store.write(Result(page=page(), article=article()))
         r2 = store.write(Result(page=page(), article=article()))
         r3 = store.write(Result(page=page(), article=article(title="New title", content_hash="h2")))
@@ -52,25 +54,27 @@ def test_reingest_updates_the_row_never_adds_one(tmp_path):
         assert ids == {1}
 
 
-def test_the_rows_url_is_the_canonical_one_whichever_copy_came_first(tmp_path):
-    clean, tracked = "https://news.example.com/a", "https://news.example.com/a?utm_source=x"
-    for order in ([tracked, clean], [clean, tracked]):
-        with Store(tmp_path / f"{len(order[0])}.db") as store:
-            outcomes = [store.write(Result(page=page(url), article=article(url=url))).outcome
-                        for url in order]
-            assert outcomes == ["new", "unchanged"]
-            assert [r["url"] for r in store.db["articles"].rows] == [clean]
-            # A changed copy at the tracking variant updates the row, not its URL.
-            edited = article(url=tracked, title="Edited", content_hash="h2")
-            assert store.write(Result(page=page(tracked), article=edited)).outcome == "updated"
-            assert [(r["url"], r["title"]) for r in store.db["articles"].rows] == [(clean,
-                                                                                  "Edited")]
+CLEAN, TRACKED = "https://news.example.com/a", "https://news.example.com/a?utm_source=x"
 
 
-def test_failed_attempt_leaves_a_fetch_row_and_no_article(tmp_path):
+@pytest.mark.parametrize("order", [[TRACKED, CLEAN], [CLEAN, TRACKED]])
+def test_the_rows_url_is_the_canonical_one_whichever_copy_came_first(fresh_db, order):
+    with Store(fresh_db) as store:
+        outcomes = [store.write(Result(page=page(url), article=article(url=url))).outcome
+                    for url in order]
+        assert outcomes == ["new", "unchanged"]
+        assert [r["url"] for r in store.db["articles"].rows] == [CLEAN]
+        # A changed copy at the tracking variant updates the row, not its URL.
+        edited = article(url=TRACKED, title="Edited", content_hash="h2")
+        assert store.write(Result(page=page(TRACKED), article=edited)).outcome == "updated"
+        assert [(r["url"], r["title"]) for r in store.db["articles"].rows] == [(CLEAN,
+                                                                              "Edited")]
+
+
+def test_failed_attempt_leaves_a_fetch_row_and_no_article(fresh_db):
     bad = Page(url="https://news.example.com/gone", status=404, error="HTTP 404 Not Found",
                outcome="fetch.http_404", fetched_at="2026-01-01T00:00:00+00:00")
-    with Store(tmp_path / "x.db") as store:
+    with Store(fresh_db) as store:
         store.write(Result(page=bad, outcome=bad.outcome, error=bad.error))
         assert store.db["articles"].count == 0
         row = next(iter(store.db["fetches"].rows))
@@ -114,9 +118,9 @@ def committed_articles(path) -> int:
     return sqlite_utils.Database(path)["articles"].count
 
 
-def test_writes_commit_in_batches_and_at_close(tmp_path):
-    path = tmp_path / "x.db"
-    with Store(path, batch_rows=3, batch_seconds=3600) as store:
+def test_writes_commit_in_batches_and_at_close(fresh_db):
+    path = db_file(fresh_db)
+    with Store(fresh_db, batch_rows=3, batch_seconds=3600) as store:
         for n in range(2):
             store.write(Result(page=page(), article=article(
                 canonical_url=f"https://news.example.com/{n}", content_hash=f"h{n}")))
@@ -129,25 +133,24 @@ def test_writes_commit_in_batches_and_at_close(tmp_path):
     assert committed_articles(path) == 4  # close() commits the rest
 
 
-def test_a_batch_also_commits_after_batch_seconds(tmp_path):
-    path = tmp_path / "x.db"
-    with Store(path, batch_rows=1000, batch_seconds=0) as store:
+def test_a_batch_also_commits_after_batch_seconds(fresh_db):
+    path = db_file(fresh_db)
+    with Store(fresh_db, batch_rows=1000, batch_seconds=0) as store:
         store.write(Result(page=page(), article=article()))
         assert committed_articles(path) == 1
 
 
-def test_an_article_that_cannot_be_stored_is_recorded_and_the_batch_goes_on(tmp_path):
-    path = tmp_path / "x.db"
+def test_an_article_that_cannot_be_stored_is_recorded_and_the_batch_goes_on(fresh_db):
     broken = article(canonical_url="https://news.example.com/broken", content_hash="hb",
                      title=object())  # sqlite3 cannot bind it
-    with Store(path) as store:
+    with Store(fresh_db) as store:
         first = store.write(Result(page=page(), article=article()))
         bad = store.write(Result(page=page("https://news.example.com/broken"), article=broken))
         after = store.write(Result(page=page(), article=article(
             canonical_url="https://news.example.com/after", content_hash="h2")))
     assert (first.outcome, bad.outcome, after.outcome) == ("new", "store.error", "new")
     assert "could not store the article" in bad.error and bad.article_id is None
-    db = sqlite_utils.Database(path)
+    db = fresh_db
     assert sorted(r["canonical_url"] for r in db["articles"].rows) == [
         "https://news.example.com/a", "https://news.example.com/after"]
     outcomes = [(r["url"], r["outcome"]) for r in db["fetches"].rows_where(order_by="id")]
@@ -155,7 +158,7 @@ def test_an_article_that_cannot_be_stored_is_recorded_and_the_batch_goes_on(tmp_
     assert len(outcomes) == 3
 
 
-def test_page_bodies_are_packed_where_cleaning_runs_and_read_back_in_either_format(tmp_path):
+def test_page_bodies_are_packed_where_cleaning_runs_and_read_back_in_either_format(fresh_db):
     import zlib
 
     from store.pages import Pack, pack, unpack
@@ -168,11 +171,10 @@ def test_page_bodies_are_packed_where_cleaning_runs_and_read_back_in_either_form
     assert results[1].stored_body is None  # a failed fetch keeps no page
     assert unpack(pack(html)) == html
     assert unpack(zlib.compress(html, 3)) == html  # rows written before migration 006
-    with Store(tmp_path / "s.db") as store:
+    with Store(fresh_db) as store:
         results[0].stored_body = pack(b"<p>as packed upstream</p>")  # the writer takes it as is
         store.write(results[0])
         other = dataclasses.replace(big, url="https://news.example.com/b")
         store.write(Result(page=other))  # packed here
-    db = sqlite_utils.Database(tmp_path / "s.db")
-    bodies = [unpack(r[0]) for r in db.execute("SELECT body FROM pages ORDER BY fetch_id")]
+    bodies = [unpack(r[0]) for r in fresh_db.execute("SELECT body FROM pages ORDER BY fetch_id")]
     assert bodies == [b"<p>as packed upstream</p>", html]
