@@ -1,6 +1,6 @@
 """Wiring: the steps of `scrape ingest` and `scrape batch`, from what a run reads to the rows.
 
-    readers ------> revalidate -> fetch -> [page stages] -> clean -> aliases -> store
+    readers ------> revalidate -> fetch -> [page stages] -> clean -> hinted -> aliases -> store
     (tasks_for,     (skipped:     (or the executor's workers fetch and clean: a cluster)
      discovered,     Results)
      batch_items,
@@ -34,6 +34,7 @@ from scraper.sources import discover
 from store import History, Store
 
 from .executors import CleanSteps, Executor, FetchingExecutor, InProcess
+from .hints import hinted
 from .steps import Item, Step, finished, only, run_steps
 
 PageStage = Callable[[Iterable[Page]], Iterator[Page]]
@@ -115,8 +116,8 @@ def discovered(targets: Iterable[str], fetcher: Fetcher, url_files: Iterable[str
 
 def clean_results(tasks: Iterable[FetchTask], fetcher: Fetcher,
                   cleaner: Cleaner) -> Iterator[Result]:
-    """Fetch and clean, without storing."""
-    return cleaner(fetcher(tasks))
+    """Fetch and clean, without storing (`scrape clean`)."""
+    return hinted(cleaner(fetcher(tasks)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,6 +216,7 @@ def ingest(items: Iterable[Item], db: sqlite_utils.Database | str | Path,
     - `work_steps`: fetch (`fetcher`; None when the items are Pages in hand, as from a web
       archive), `page_stages` (e.g. one writing each Page to a WARC file), clean, sign and
       pack: where `executor` runs them (pipeline/executors.py; default: in this process).
+    - `hinted` (pipeline/hints.py): a refusal's error names the option that lifts it.
     - `aliases`: a page whose canonical link names a stored article of its site.
     - the store (store/writer.py): each article placed among the stored ones
       (store/dedup.py: exact and near copies are stored as duplicates of their story's
@@ -236,7 +238,7 @@ def ingest(items: Iterable[Item], db: sqlite_utils.Database | str | Path,
             plan: list[Step] = [] if revalidated else [
                 partial(revalidate, history=history, max_age_hours=max_age_hours)]
             plan += work_steps(executor, fetcher, steps, page_stages)
-            plan += [finished, partial(aliases, store=store)]
+            plan += [finished, hinted, partial(aliases, store=store)]
             # Reported (printed, counted) once committed: a line saying "new" is a stored row.
             for result in store(cast(Iterator[Result], run_steps(items, plan))):
                 summary.add(result)

@@ -15,10 +15,9 @@ import functools
 import ipaddress
 import re
 
+from records.outcomes import FETCH_BAD_URL, FETCH_PRIVATE_ADDRESS
+
 from .errors import FetchFailure
-
-ALLOW_PRIVATE_HINT = "use --allow-private to allow"
-
 
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
 # A part of an IPv4 address as inet_aton reads it: decimal, 0x hex or 0-prefixed octal. A
@@ -137,7 +136,7 @@ def check_host(host: str, allow_private: bool) -> None:
     try:
         ip = ip_of_host(host)
     except ValueError as exc:
-        raise FetchFailure("fetch.bad_url", f"invalid URL host: {exc}") from None
+        raise FetchFailure(FETCH_BAD_URL, f"invalid URL host: {exc}") from None
     if ip is None or allow_private:
         return
     kind = _kind(ip)
@@ -154,4 +153,4 @@ class PrivateAddress(FetchFailure):
             what = f"{address} is {article} {kind} address"
         else:
             what = f"{host} resolves to {address}, {article} {kind} address"
-        super().__init__("fetch.private_address", f"refused: {what} ({ALLOW_PRIVATE_HINT})")
+        super().__init__(FETCH_PRIVATE_ADDRESS, f"refused: {what}")

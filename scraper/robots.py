@@ -62,7 +62,7 @@ class Verdict:
             raise FetchFailure(
                 FETCH_ROBOTS,
                 f"robots.txt of {self.origin} disallows {url.raw_path.decode('ascii')} for "
-                f"user agent {token!r} (use --no-robots to ignore robots.txt)",
+                f"user agent {token!r}",
             )
 
     def crawl_delay(self, token: str) -> float:

@@ -50,6 +50,8 @@ __all__ = [
 # Discovery
 
 ReadDocument = Callable[[str], Page]
+# Why a list's line naming a local file is refused (the command adds how to allow it).
+LOCAL_FILE_REFUSED = "a local file named in a list of URLs, not read"
 Found = FetchTask | Page  # a page to fetch, or the read of a sitemap or feed
 _Document = tuple[bytes, str | None, str]  # body, content type, final URL
 
@@ -166,9 +168,7 @@ class _Discovery:
         """Why a list's line is not read (None: it is): only http(s) URLs, and local files
         when allowed."""
         if is_local(url):
-            return None if self.allow_local_files else (
-                "a local file named in a list of URLs: read only with --allow-local-files "
-                "(allow_local_files = true in a sources file)")
+            return None if self.allow_local_files else LOCAL_FILE_REFUSED
         try:
             scheme = urlsplit(url).scheme.lower()
         except ValueError:

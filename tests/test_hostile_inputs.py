@@ -243,8 +243,8 @@ def test_local_files_in_lists_are_refused_unless_allowed(site, tmp_path, monkeyp
         for line in lines[:-1]:
             assert rows[line]["outcome"] == "input.refused", line
         assert rows[str(secret)]["error"] == (
-            "a local file named in a list of URLs: read only with --allow-local-files "
-            f"(allow_local_files = true in a sources file) (line 1 of {listing})")
+            f"a local file named in a list of URLs, not read (line 1 of {listing}) (read only "
+            "with --allow-local-files, or allow_local_files = true in a sources file)")
         assert rows["javascript:alert(1)"]["error"] == (
             f"not an http(s) URL (scheme 'javascript') in a list of URLs (line 5 of {listing})")
         assert not stored_secret(db_path) and integrity(db_path) == "ok"

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlite_utils
 
-from pipeline.cli import build_parser
+from pipeline.cli import build_parser, main
 from pipeline.options import fetch_config
 from records import FetchTask, Page
 from scraper import AsyncFetcher, FetchConfig, Fetcher
@@ -81,9 +82,22 @@ def test_robots_disallow_is_obeyed_and_read_once(site):
         page = pages[url]
         assert page.outcome == "fetch.robots" and page.body == b"" and not page.ok
         assert page.error.startswith(f"robots.txt of {site.url('')} disallows /private/b")
-        assert "user agent 'scrape-clean'" in page.error and "--no-robots" in page.error
+        assert "user agent 'scrape-clean'" in page.error
+        assert "--" not in page.error  # the command adds its option (pipeline/hints.py)
     assert site.requests.count("/robots.txt") == 1  # six tasks at once, one robots.txt
     assert site.paths() == ["/public/a", "/public/a"]  # the disallowed pages were never asked
+
+
+def test_the_command_names_the_option_that_lifts_a_robots_refusal(site, tmp_path, capsys):
+    site.add("/robots.txt", "User-agent: *\nDisallow: /private\n", content_type="text/plain")
+    site.add("/private/b", HTML)
+    assert main(["clean", "--allow-private", site.url("/private/b")]) == 1
+    assert "(use --no-robots to ignore robots.txt)" in capsys.readouterr().err
+    db_path = tmp_path / "x.db"
+    assert main(["ingest", "--allow-private", "--db", str(db_path), site.url("/private/b")]) == 1
+    error = sqlite_utils.Database(db_path).execute("SELECT error FROM fetches").fetchone()[0]
+    assert error.endswith("disallows /private/b for user agent 'scrape-clean' "
+                          "(use --no-robots to ignore robots.txt)")
 
 
 @pytest.mark.parametrize(
@@ -386,7 +400,7 @@ def test_loopback_is_refused_by_default(site, transport):
     url = site.add("/page", HTML)
     page = fetch_all(FetchConfig(transport=transport), [url])[url]
     assert page.outcome == "fetch.private_address" and not page.ok
-    assert page.error == "refused: 127.0.0.1 is a loopback address (use --allow-private to allow)"
+    assert page.error == "refused: 127.0.0.1 is a loopback address"
     assert site.requests == []  # not even robots.txt
 
 
@@ -395,8 +409,7 @@ def test_a_host_name_resolving_to_loopback_is_refused(site, transport):
     url = site.add("/page", HTML).replace("127.0.0.1", "localhost")
     page = fetch_all(FetchConfig(obey_robots=False, transport=transport), [url])[url]
     assert page.outcome == "fetch.private_address"
-    assert page.error == ("refused: localhost resolves to 127.0.0.1, a loopback address "
-                          "(use --allow-private to allow)")
+    assert page.error == "refused: localhost resolves to 127.0.0.1, a loopback address"
     assert site.requests == []
 
 
@@ -426,8 +439,7 @@ def test_a_redirect_to_a_private_address_is_refused(site, obey_robots, transport
     with Fetcher(cfg, transport=Router(target, network_transport(cfg))) as fetcher:
         page = fetcher.fetch(FetchTask("http://news.test/story"))
     assert page.outcome == "fetch.private_address"
-    assert page.error == ("refused: localhost resolves to 127.0.0.1, a loopback address "
-                          "(use --allow-private to allow)")
+    assert page.error == "refused: localhost resolves to 127.0.0.1, a loopback address"
     assert page.final_url == "http://news.test/story"  # the last response seen: the redirect
     assert site.requests == []  # checked at the hop, before anything was sent
 
@@ -454,7 +466,7 @@ def test_ip_literals_are_refused_before_connecting(url, message, transport):
     # Nothing listens there (and 10.1.2.3 is not routed to): refused before any connection.
     page = fetch_all(FetchConfig(obey_robots=False, transport=transport), [url])[url]
     assert page.outcome == "fetch.private_address"
-    assert page.error == f"{message} (use --allow-private to allow)"
+    assert page.error == message
 
 
 def test_the_default_transport_is_aiohttp_and_httpcore_remains():
