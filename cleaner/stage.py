@@ -36,21 +36,22 @@ from .text_dump import find_headline
 log = logging.getLogger(__name__)
 
 # When trafilatura returns under 40% of the <p> text a pruned page still holds (and that text
-# is substantial), the page as served is extracted too, and its text kept if 1.5x longer.
-# Measured on the shared benchmarks: 4 pages of 1,028 take this path; it recovers recall that
-# the pruning cost trafilatura's own length comparisons.
+# is substantial), the page as served is extracted too, and its text kept if 1.5x longer:
+# it recovers recall that the pruning cost trafilatura's own length comparisons (a few pages
+# take this path; README "Quality").
 FALLBACK_MIN_CHARS = 1000
 FALLBACK_COVERAGE = 0.4
 FALLBACK_GAIN = 1.5
 # The same when the extraction holds under a fifth of the <p> text of the page as served (its
 # text, on a page not built of <p>s): the pre-pass itself may have removed the article (a
-# class name read as boilerplate, a live ticker's many small "comment" blocks). A page with long comments or link lists also gets here, and the fuller text is
-# kept only when trafilatura finds it in the page as served.
+# class name read as boilerplate, a live ticker's many small "comment" blocks). A page with
+# long comments or link lists also gets here, and the fuller text is kept only when
+# trafilatura finds it in the page as served.
 SERVED_COVERAGE = 0.2
 # A pruned page with this much <p> text left is extracted with trafilatura's recall focus:
 # its own result is then long enough that trafilatura skips the readability comparison (the
-# slow part), and what recall lets through is the post-pass's to remove. Measured on both
-# shared benchmarks: same F1 on each (0.972, 0.924), median time 1.20x -> 1.07x trafilatura's.
+# slow part), and what recall lets through is the post-pass's to remove: the same F1 on the
+# shared sets, in less time (README "Quality").
 RECALL_FOCUS_CHARS = 6000
 
 

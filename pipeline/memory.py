@@ -3,16 +3,15 @@
 
 glibc malloc settings keep a long run's memory flat (Linux with glibc only).
 
-Page bodies (~170 KB) are allocated by the fetcher's thread and freed by the main thread
-once sent to a worker. glibc raises its mmap threshold the first time such a block is
-freed, so later bodies come from the per-thread heaps ("arenas", up to 8 per core), which
-fragment and grow with the length of the run: bench/pipeline_speed.py measured the writer
-at 265 MiB after 2,000 pages and 489 MiB after 20,000. A fixed threshold keeps every block
-over 64 KiB in a mapping of its own, returned to the system when freed, and two arenas
-are plenty for a process with two busy threads: 196 vs 217 MiB at 2,000 vs 8,000 pages.
-Only the writer (pipeline/cli.py) does this: a fresh mapping per large block costs page
-faults, and the cleaning workers, whose memory stays flat without it, ran ~8% slower with it
-(interleaved A/B, 3 runs each of 2,000 pages).
+Page bodies (a hundred KB or more) are allocated by the fetcher's thread and freed by the
+main thread once sent to a worker. glibc raises its mmap threshold the first time such a
+block is freed, so later bodies come from the per-thread heaps ("arenas", up to 8 per core),
+which fragment and grow with the length of the run (bench/pipeline_speed.py measures the
+writer's memory at two run lengths; README "Pipeline speed"). A fixed threshold keeps every
+block over 64 KiB in a mapping of its own, returned to the system when freed, and two arenas
+are plenty for a process with two busy threads. Only the writer (pipeline/cli.py) does this:
+a fresh mapping per large block costs page faults, and the cleaning workers, whose memory
+stays flat without it, ran slower with it.
 Settings the user made with glibc's own variables (MALLOC_ARENA_MAX,
 MALLOC_MMAP_THRESHOLD_) are left as they are.
 """
@@ -49,9 +48,8 @@ def tune_malloc() -> bool:
 def freeze_long_lived() -> None:
     """Take every object that exists now (modules, their tables and caches) out of the garbage
     collector's view for good: they live as long as the process, and each full collection
-    would walk them all again (trafilatura, lxml and dateparser hold ~120,000). Measured on
-    the 1,028 benchmark pages in one process: the collector's time 1.3 -> 0.3 ms a page and
-    cleaning 17.9 -> 15.9 ms a page. Call it once set up; in a fork server, before it forks,
+    would walk them all again (trafilatura, lxml and dateparser hold over a hundred thousand),
+    which costs cleaning a noticeable share of its time. Call it once set up; in a fork server, before it forks,
     it also keeps forked workers from writing to (and so copying) the memory they share.
     Objects frozen and later dropped in a reference cycle are never freed: call it where
     what exists is the program's own, not a caller's."""

@@ -2,7 +2,7 @@
 (pipeline.executors), whose forked workers then share it instead of each spawned worker
 importing and warming up on its own.
 
-Importing this module costs about 1.5 CPU seconds, and freezes what exists then out of the
+Importing this module costs over a CPU second, and freezes what exists then out of the
 garbage collector's view (pipeline.memory.freeze_long_lived).
 """
 

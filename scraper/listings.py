@@ -19,7 +19,7 @@ candidates:
 - feedparser (6.0.14) has no JSON Feed support; given bytes it first tries
   `open(body)`, i.e. a body that happens to be a file name reads that local file (it must be
   wrapped in BytesIO); on a "billion laughs" feed expat expands up to its amplification
-  limit (~0.9 s, megabytes of memory) before the loose parser takes over; and it also parses
+  limit (most of a second, megabytes of memory) before the loose parser takes over; and it also parses
   dates and sanitises HTML we do not need.
 
 lxml with `resolve_entities=False, no_network=True, huge_tree=False` leaves custom entities

@@ -6,7 +6,7 @@ Two network transports, chosen by `FetchConfig.transport` (see `network_transpor
   "aiohttp"  (the default) httpx_aiohttp's AiohttpTransport over an aiohttp session we build:
              `GuardedResolver` checks what DNS answers, IP-literal hosts are checked before
              the request is made, aiohttp errors become the httpx errors the fetcher expects.
-             About three times the pages per CPU second of the httpcore one (bench/fetch.py).
+             Several times the pages per CPU second of the httpcore one (bench/fetch.py).
   "httpcore" httpx's own transport with `AddressGuard` as httpcore's network backend.
 
 The guard works where the connection is made: every new TCP connection (the first request

@@ -28,8 +28,8 @@ def prepare_db(db: sqlite_utils.Database) -> sqlite_utils.Database:
     and return it. Idempotent: on a database prepared before, the pragmas change nothing and
     no migration runs. Call it outside a transaction (changing to WAL and migrating need it)."""
     # 16 KiB pages (SQLite's default is 4 KiB), for a new database only (an existing one keeps
-    # its size): a compressed raw page (~30 KB) spans 2 overflow pages, not 8, and the FTS
-    # index's segments fewer; bench/store.py measured the pages rows ~40% cheaper.
+    # its size): a compressed raw page spans a quarter as many overflow pages, and the FTS
+    # index's segments are fewer (bench/store.py).
     db.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     db.execute("PRAGMA foreign_keys = ON")
     db.enable_wal()  # readers (Datasette, exports) never block the writer
@@ -41,8 +41,8 @@ def prepare_db(db: sqlite_utils.Database) -> sqlite_utils.Database:
     # A batch of writes touches the FTS index, the other indexes and new rows all over: a
     # 64 MiB page cache (the default is 2 MiB) holds them (memory is taken as pages are read,
     # per connection), and a checkpoint every 10,000 pages of WAL (~40 MB; the default is
-    # 1,000) copies a page changed by several batches to the database once, not after each.
-    # bench/store.py: +17% articles/s without pages; the WAL file grows to ~40 MB.
+    # 1,000) copies a page changed by several batches to the database once, not after each
+    # (bench/store.py).
     db.execute("PRAGMA cache_size = -65536")
     db.execute("PRAGMA wal_autocheckpoint = 10000")
     migrate(db)

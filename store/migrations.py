@@ -182,9 +182,9 @@ def m006_fts_indexed_per_batch(db: sqlite_utils.Database) -> None:
     indexed a batch at a time, in the writer's transaction (store/fts.py), instead of one
     FTS5 insert per row: SQLite (3.40 here) flushes FTS5's pending terms into a new index
     segment at every statement savepoint, so a trigger fed row by row wrote one segment per
-    article, then merged them (bench/store.py: about 0.4 ms an article, more than the rest of
-    a write). Deletes and updates still reach the index through triggers, and leave alone a
-    row still in the queue (deleting terms never indexed would corrupt the index).
+    article, then merged them (bench/store.py: more than the rest of a write). Deletes and
+    updates still reach the index through triggers, and leave alone a row still in the
+    queue (deleting terms never indexed would corrupt the index).
     Page bodies written from now on are zstd frames (store/pages.py tells them from zlib)."""
     db.execute("CREATE TABLE fts_pending (id INTEGER PRIMARY KEY)")
     for name in ("insert", "delete", "update"):

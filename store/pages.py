@@ -1,8 +1,8 @@
 """Raw responses as the `pages` table keeps them: compressed bodies, and the stage that
 compresses them where cleaning runs (so the single writer does not).
 
-Bodies are zstd frames (level 3: a 170 KB news page in ~0.3 ms, 5.2x smaller; zlib level 3
-took ~1 ms for 4.7x). Rows written before migration 006 hold zlib streams; the two formats
+Bodies are zstd frames (level 3: faster than zlib and smaller; README "Store throughput").
+Rows written before migration 006 hold zlib streams; the two formats
 are told apart by their first bytes (zstd's magic number; a zlib stream starts with 0x78),
 so no column records which one a row uses.
 """

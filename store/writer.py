@@ -46,8 +46,8 @@ _FATAL_CODES = frozenset({sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY, sqlite3
                           sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
                           sqlite3.SQLITE_NOTADB})
 
-# Prepared once: the hot path writes plain SQL (sqlite-utils' insert() costs ~100 us a row in
-# Python, more than SQLite does); the schema itself is sqlite-utils' (migrations.py).
+# Prepared once: the hot path writes plain SQL (sqlite-utils' insert() costs more per row in
+# Python than SQLite does); the schema itself is sqlite-utils' (migrations.py).
 _INSERT_FETCH = (f"INSERT INTO fetches ({', '.join(FETCH_COLUMNS)}, outcome, article_id, run_id) "
                  f"VALUES ({', '.join(':' + c for c in FETCH_COLUMNS)}, :outcome, :article_id, "
                  f":run_id)")
