@@ -146,14 +146,6 @@ class MinHasher:
         return Signature((m.min(axis=0) >> _SHIFT).astype(np.uint32), int(len(s)))
 
 
-def estimate(a: Signature, b: Signature) -> tuple[float, float]:
-    """(Jaccard, containment of the smaller set in the larger), estimated."""
-    if not a.size or not b.size:
-        return 0.0, 0.0
-    j = float(np.count_nonzero(a.hashvalues == b.hashvalues)) / len(a)
-    return j, _containment(j, a.size, b.size)
-
-
 def _containment(j: float, size_a: int, size_b: int) -> float:
     # |A n B| = J (|A| + |B|) / (1 + J); divided by the smaller set.
     return min(1.0, j * (size_a + size_b) / ((1.0 + j) * min(size_a, size_b)))
@@ -390,10 +382,3 @@ class Sign:
             if result.article is not None and result.signature is None:
                 result.signature = self.hasher(result.article.text)
             yield result
-
-
-def exact_jaccard(a: str, b: str, config: DedupConfig | None = None) -> float:
-    """The Jaccard similarity of two texts' shingle sets, computed exactly (tests, tuning)."""
-    hasher = MinHasher(config)
-    sa, sb = set(hasher.shingles(a).tolist()), set(hasher.shingles(b).tolist())
-    return len(sa & sb) / len(sa | sb) if sa | sb else 1.0

@@ -87,11 +87,6 @@ def strip_site_suffix(title: str | None, *sitenames: str | None,
     return title
 
 
-def page_h1s(html: str, start: int = 0) -> list[str]:
-    """The text of the page's <h1> elements from `start` (see `iter_h1s`)."""
-    return list(iter_h1s(html, start))
-
-
 def iter_h1s(html: str, start: int = 0) -> Iterator[str]:
     """The text of the page's <h1> elements from `start`, in order, except those inside a list
     item, a menu, an aside or a footer. Found by a regular expression and parsed one by one,

@@ -99,8 +99,3 @@ RECLEAN_CHANGED = (UPDATED, NEW, DUPLICATE)
 
 # Every named outcome (the http_status family aside).
 ALL = frozenset({*IN_FLIGHT, *SUCCEEDED, *FAILURES, *RECLEANED})
-
-
-def is_known(outcome: str) -> bool:
-    """True for a named outcome and for any `http_status(code)`."""
-    return outcome in ALL or http_code(outcome) is not None

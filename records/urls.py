@@ -6,7 +6,6 @@ check answers False), because these run on whatever users and pages hand us.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 from urllib.request import url2pathname
@@ -89,11 +88,6 @@ def is_local(target: str) -> bool:
         return False
     # A one-letter "scheme" is a Windows drive ("C:\\pages\\a.html").
     return scheme == "file" or not scheme or len(scheme) == 1
-
-
-def to_file_url(path: str | os.PathLike[str]) -> str:
-    """The file:// URL of `path`, made absolute."""
-    return Path(path).expanduser().resolve().as_uri()
 
 
 def to_path(target: str) -> Path:

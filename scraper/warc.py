@@ -1,6 +1,6 @@
 """Web archives: the HTML pages of a WARC file as Pages, and the Pages of a run as a WARC file.
 
-Reading (`WarcReader`, `read_warc`): one Page per HTML `response` record (and per `resource`
+Reading (`WarcReader`): one Page per HTML `response` record (and per `resource`
 record of an HTML type), shaped as the fetcher shapes a fetched page: lower-case headers,
 the body with its transfer and content encodings undone (the content encoding by the
 fetcher's bounded decoder, which refuses the same chains), the charset detected the same way,
@@ -209,11 +209,6 @@ class WarcReader:
         return Page(url=url or str(self.path), fetched_at=_iso(None), source=self.source,
                     outcome=WARC_ERROR,
                     error=f"{self.path}: unreadable at byte offset {offset}: {detail}")
-
-
-def read_warc(path: str | Path, source: str = "warc") -> Iterator[Page]:
-    """The HTML pages of a WARC file (see WarcReader, which also counts what it skipped)."""
-    return iter(WarcReader(path, source))
 
 
 def _http_response(http: StatusAndHeaders) -> httpx.Response:

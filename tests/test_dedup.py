@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlite_utils
 
@@ -20,8 +21,6 @@ from cleaner.dedup import (
     LSHIndex,
     MinHasher,
     Signature,
-    estimate,
-    exact_jaccard,
 )
 from cleaner.text import content_hash, word_count
 from pipeline.executors import InProcess, ProcessPool
@@ -41,6 +40,20 @@ STORY, OTHER = "\n".join(BODY[:12]), "\n".join(BODY[12:])
 
 
 LATER = "2025-09-11"
+
+
+def estimate(a: Signature, b: Signature) -> tuple[float, float]:
+    """The Jaccard similarity two signatures estimate (the share of equal positions)."""
+    if not a.size or not b.size:
+        return 0.0, 0.0
+    return float(np.count_nonzero(a.hashvalues == b.hashvalues)) / len(a), 0.0
+
+
+def exact_jaccard(a: str, b: str, config: DedupConfig | None = None) -> float:
+    """The Jaccard similarity of two texts' shingle sets, computed exactly."""
+    hasher = MinHasher(config)
+    sa, sb = set(hasher.shingles(a).tolist()), set(hasher.shingles(b).tolist())
+    return len(sa & sb) / len(sa | sb) if sa | sb else 1.0
 
 
 def boilerplate(text: str) -> str:

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from records import FetchTask, Page
-from records.urls import is_local, to_file_url
+from records.urls import is_local
 from scraper import FetchConfig, Fetcher, canonicalize, detect_encoding, same_site
 from scraper.content import inflate
 
@@ -38,6 +38,11 @@ RUSSIAN = (
     "Правительство объявило в среду о новых мерах по сокращению государственных расходов, "
     "в том числе в регионах."
 )
+
+
+def to_file_url(path: str | Path) -> str:
+    """The file:// URL of `path`, made absolute."""
+    return Path(path).expanduser().resolve().as_uri()
 
 
 def local_config(**overrides: object) -> FetchConfig:

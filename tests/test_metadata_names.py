@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from cleaner.authors import clean_authors
 from cleaner.metadata import page_metadata
-from cleaner.titles import agreeing_part, headline, page_h1s, strip_site_suffix
+from cleaner.titles import agreeing_part, headline, iter_h1s, strip_site_suffix
 from records import Article
 from tests.test_metadata import clean as clean_page
 from tests.test_metadata import ld
@@ -73,7 +73,7 @@ def test_a_site_logo_or_section_h1_never_replaces_the_declared_title():
     # A breadcrumb's <h1> (in a list item) agrees with og:title but is no printed headline.
     crumbs = "<nav><ul><li><a href='/'>Home</a></li><li><h1>Harbour reopens after a week</h1>"
     doc = page(head, crumbs + f"</li></ul></nav><article>{TEXT}</article>")
-    assert page_h1s(doc) == []
+    assert list(iter_h1s(doc)) == []
     assert clean(doc).title == "Ferries sail again as the harbour reopens"
 
 

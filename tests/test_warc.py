@@ -18,7 +18,7 @@ from warcio.warcwriter import WARCWriter
 
 from pipeline.cli import main
 from records import Page
-from scraper.warc import SaveWarc, WarcReader, read_warc
+from scraper.warc import SaveWarc, WarcReader
 from store.pages import unpack
 from tests.test_batch import page
 from tests.test_cli import LOCAL
@@ -28,6 +28,11 @@ FETCHED_AT = "2024-05-01T10:00:00+00:00"  # the same moment, as the fetcher writ
 RUSSIAN = "Городской совет одобрил строительство нового моста через гавань"
 ARTICLE_FIELDS = ("canonical_url", "title", "text", "content_hash", "date")
 WORKERS = ("--workers", "0")  # clean in the test's process: no pool to start per test
+
+
+def read_warc(path: Path) -> list[Page]:
+    """The HTML pages of a WARC file."""
+    return list(WarcReader(path))
 
 
 def article(title: str, seed: int, day: str = "2024-04-30") -> bytes:
