@@ -15,12 +15,12 @@ import argparse
 import json
 import logging
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -30,16 +30,15 @@ from records import Page, Result
 from records.charsets import text_codec
 from records.outcomes import LOST, RECLEAN_CHANGED, RECLEAN_FAILED, RECLEANED, UNCHANGED
 from scraper import detect_encoding
-from store import Store, open_db
+from store import Store
 from store.db import db_file
-from store.lock import LockHeld, RunLock, lock_path
 from store.pages import unpack
-from store.runs import finish_run, mark_interrupted, start_run
 
-from .cli_store import guarded, no_database
-from .command import DEFAULT_DB, EXIT_DATABASE, EXIT_LOCKED, EXIT_USAGE
+from .cli_store import no_database
+from .command import DEFAULT_DB, EXIT_USAGE
 from .executors import CleanSteps, Executor, InProcess
 from .options import add_executor_options, executor_for
+from .recorded import run_recorded
 from .sources_file import sources_or_report
 from .terminal import printable
 
@@ -49,6 +48,11 @@ log = logging.getLogger(__name__)
 @dataclass
 class RecleanSummary:
     counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def completed(self) -> bool:
+        """Always, once every page was seen: a page without an article keeps its record."""
+        return True
 
     @property
     def changed(self) -> int:
@@ -140,9 +144,9 @@ def stored_selectors(db: sqlite_utils.Database) -> dict[str, Selectors]:
 
 
 def cmd_reclean(args: argparse.Namespace) -> int:
-    """Exit 0 when done, 1 without a database, 2 for a bad --sources file, 3 when a run holds
-    the lock (it writes too), 4 when the database cannot be used (corrupt, read-only:
-    cli_store.guarded)."""
+    """The recorded run of pipeline/recorded.py, as ingest and batch: exit 0 when done, 1
+    without a database, 2 for a bad --sources file, 3 when a run holds the lock (it writes
+    too), 4 when the database cannot be used (corrupt, read-only), 130/143 interrupted."""
     selectors = None  # from the database
     if args.sources is not None:
         sources = sources_or_report(args.sources, "reclean")
@@ -152,47 +156,33 @@ def cmd_reclean(args: argparse.Namespace) -> int:
     if no_database("reclean", args.db):
         return 1
 
-    def show(result: Result) -> None:
-        if args.verbose or result.outcome != UNCHANGED:
+    def work(db: sqlite_utils.Database, run_id: int, output: RecleanOutput) -> RecleanSummary:
+        return reclean(db, since=args.since, on_result=output.result,
+                       cleaner=Cleaner(CleanConfig(source_selectors=(
+                           stored_selectors(db) if selectors is None else selectors))),
+                       executor=executor_for(args))
+
+    return run_recorded("reclean", args, work, RecleanOutput(verbose=args.verbose))
+
+
+class RecleanOutput:
+    """reclean's lines: a page whose article changed (every page with -v), then the counts."""
+
+    def __init__(self, verbose: bool = False) -> None:
+        self.verbose = verbose
+
+    @contextmanager
+    def live(self) -> Iterator[RecleanOutput]:
+        yield self
+
+    def result(self, result: Result) -> None:
+        if self.verbose or result.outcome != UNCHANGED:
             print(printable(f"{result.outcome:<10} {result.page.url}"), flush=True)
 
-    try:
-        lock = RunLock(args.db).acquire("scrape reclean")
-    except LockHeld as exc:
-        print(printable(f"scrape reclean: {exc}; not started"), file=sys.stderr)
-        return EXIT_LOCKED
-    except OSError as exc:  # a read-only folder
-        print(printable(f"scrape reclean: cannot create the lock file {lock_path(args.db)}: "
-                        f"{exc}"), file=sys.stderr)
-        return EXIT_DATABASE
-    try:
-        return guarded("reclean", args.db, lambda: _recorded(args, show, selectors))
-    finally:
-        lock.release()
-
-
-def _recorded(args: argparse.Namespace, show: Callable[[Result], None],
-              selectors: dict[str, Selectors] | None = None) -> int:
-    """The reclean run, recorded in `runs`, with the sources' `selectors` (None: those the
-    database keeps); database errors propagate (to guarded)."""
-    with closing(open_db(args.db)) as db:
-        mark_interrupted(db)
-        run_id = start_run(db, "reclean", {"since": args.since, "db": str(args.db),
-                                           "sources": args.sources})
-        summary = RecleanSummary()
-        if selectors is None:
-            selectors = stored_selectors(db)
-        try:
-            summary = reclean(db, since=args.since, on_result=show,
-                              cleaner=Cleaner(CleanConfig(source_selectors=selectors)),
-                              executor=executor_for(args))
-        except BaseException:
-            with suppress(sqlite3.Error):  # the database may be what failed: its error counts
-                finish_run(db, run_id, "failed", summary.counts)
-            raise
-        finish_run(db, run_id, "completed", summary.counts)
-    print(summary.line())
-    return 0
+    def finish(self, run_id: int, status: str, summary: Any, db: str, command: str,
+               drops: bool = False) -> None:
+        if status == "completed" and isinstance(summary, RecleanSummary):
+            print(summary.line())
 
 
 def register(sub: argparse._SubParsersAction) -> None:

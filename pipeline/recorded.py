@@ -11,8 +11,9 @@ import sqlite3
 import sys
 from collections import Counter
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -37,20 +38,31 @@ from .command import (
     Stopped,
     sigterm_raises,
 )
-from .progress import Output
 from .run import RunSummary
 from .terminal import printable
 
 log = logging.getLogger(__name__)
 
 
+class Summary(Protocol):
+    """What a run counts: inputs per outcome, and whether the run did its job."""
+
+    counts: Counter[str]
+
+    @property
+    def completed(self) -> bool: ...
 
 
-# ---------------------------------------------------------------------------------------------
-# A locked, recorded run (scrape batch and scrape ingest)
+class RunOutput(Protocol):
+    """How a run shows itself (pipeline/progress.py's Output for ingest and batch)."""
+
+    def live(self) -> AbstractContextManager[Any]: ...
+
+    def finish(self, run_id: int, status: str, summary: Any, db: str, command: str,
+               drops: bool = False) -> None: ...
 
 
-Work = Callable[[sqlite_utils.Database, int, Output], RunSummary]
+Work = Callable[[sqlite_utils.Database, int, Any], Summary]
 
 
 def arguments_of(args: argparse.Namespace) -> dict[str, Any]:
@@ -59,9 +71,10 @@ def arguments_of(args: argparse.Namespace) -> dict[str, Any]:
             if k != "func" and (v is None or isinstance(v, (str, int, float, bool, list)))}
 
 
-def run_recorded(command: str, args: argparse.Namespace, work: Work, output: Output) -> int:
-    """Run `work(db, run_id, output)` holding the database's run lock, recorded in `runs`;
-    print its end through `output`; return the exit status (see the module docstring)."""
+def run_recorded(command: str, args: argparse.Namespace, work: Work, output: RunOutput) -> int:
+    """Run `work(db, run_id, output)` holding the database's run lock, recorded in `runs`,
+    `db` the run's one writing connection; print its end through `output`; return the exit
+    status (see the module docstring)."""
     try:
         lock = RunLock(args.db).acquire(
             f"scrape {command} since {datetime.now(UTC).isoformat(timespec='seconds')}")
@@ -80,7 +93,7 @@ def run_recorded(command: str, args: argparse.Namespace, work: Work, output: Out
         lock.release()
 
 
-def _locked(command: str, args: argparse.Namespace, work: Work, output: Output) -> int:
+def _locked(command: str, args: argparse.Namespace, work: Work, output: RunOutput) -> int:
     db: sqlite_utils.Database | None = None
     try:
         db = open_db(args.db)
@@ -96,13 +109,13 @@ def _locked(command: str, args: argparse.Namespace, work: Work, output: Output) 
         log.warning("run %d (%s, started %s, pid %s on %s) ended without finishing: marked "
                     "interrupted", row["id"], row["command"], row["started_at"], row["pid"],
                     row["host"])
-    summary: RunSummary | None = None
+    summary: Summary | None = None
     status, code = "failed", EXIT_DATABASE
     try:
         with output.live():
             summary = work(db, run_id, output)
-        status = "completed" if summary.succeeded else "failed"
-        code = EXIT_OK if summary.succeeded else EXIT_ALL_FAILED
+        status = "completed" if summary.completed else "failed"
+        code = EXIT_OK if summary.completed else EXIT_ALL_FAILED
     except KeyboardInterrupt:
         status, code = "interrupted", EXIT_INTERRUPTED
         print(f"scrape {command}: interrupted", file=sys.stderr)

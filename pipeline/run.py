@@ -61,6 +61,11 @@ class RunSummary:
     def failed(self) -> int:
         return self.total - self.succeeded
 
+    @property
+    def completed(self) -> bool:
+        """At least one input stored or read: the run did its job (exit 0)."""
+        return self.succeeded > 0
+
     def line(self) -> str:
         shown = [k for k in SUCCEEDED if k in ALWAYS_SHOWN or self.counts[k]]
         parts = [f"{self.total} input(s)"] + [f"{k} {self.counts[k]}" for k in shown]
