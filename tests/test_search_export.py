@@ -647,12 +647,14 @@ def test_a_read_only_search_finds_what_is_indexed(tmp_path):
 
 def test_the_reading_commands_load_neither_fetcher_nor_cleaner(db_path):
     """`scrape search`, `export` and `stats` start without the fetcher, the cleaner,
-    trafilatura or aiohttp (pipeline/entry.py): they never use them."""
+    trafilatura, aiohttp or numpy (pipeline/entry.py): they never use them. numpy stays
+    importable after."""
     code = ("import sys\nfrom pipeline.entry import main\n"
             f"for command in (['search', 'storm'], ['export'], ['stats']):\n"
             f"    assert main([*command, '--db', {str(db_path)!r}]) == 0\n"
             "heavy = [m for m in ('trafilatura', 'aiohttp', 'httpx', 'cleaner', 'scraper',\n"
-            "                     'pipeline.cli', 'selectolax') if m in sys.modules]\n"
+            "                     'pipeline.cli', 'selectolax', 'numpy') if m in sys.modules]\n"
+            "import numpy\n"
             "print('LOADED', heavy)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, cwd=Path(__file__).resolve().parents[1])
