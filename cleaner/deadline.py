@@ -2,8 +2,9 @@
 
 SIGALRM interrupts Python code (a runaway loop, a regex on a hostile page) when the time is up;
 C code (parsing) is interrupted when it returns to Python. Signals only reach the main thread,
-so elsewhere the bound is not enforced: the pipeline cleans in the main thread of each worker
-process. The previous handler and timer are restored on exit.
+so elsewhere the bound is not enforced: the pipeline cleans in the main thread of its own
+process or of each pool worker, but a Dask worker runs its tasks in threads, unbounded.
+The previous handler and timer are restored on exit.
 """
 
 from __future__ import annotations

@@ -155,9 +155,9 @@ class LSHIndex:
     """Signatures by integer key, banded for lookup; `query` verifies every candidate.
 
     Keys are the store's article ids. Adding a key again replaces its signature.
-    Memory, about 0.9 KB per article with the defaults: the signatures in one uint32 matrix,
-    and the band buckets as one sorted array of (band key, article key) pairs, 16 bytes per
-    band (Python dicts took 4 KB per article). New entries wait in a small dict and are
+    Memory: the signatures in one uint32 matrix, and the band buckets as one sorted array of
+    (band key, article key) pairs, 16 bytes per band (Python dicts took several times more;
+    README "Duplicates"). New entries wait in a small dict and are
     merged into the array in batches; `add_stored` (a run's start) sorts once.
     """
 

@@ -137,8 +137,8 @@ def page_metadata(html: str, base_url: str | None = None,
 def ld_json_after(html: str, start: int) -> list[str]:
     """The text of the JSON-LD scripts in `html[start:]` (the part the head parse did not see).
 
-    Found by looking for "ld+json" and the <script> tag around it: about a hundredth of a
-    millisecond on a 100 kB page, where parsing the whole document costs a quarter. A script's
+    Found by looking for "ld+json" and the <script> tag around it: a small fraction of what
+    parsing the whole document costs. A script's
     content is raw text up to "</script", so the slice is what a parser would give.
     """
     out = []

@@ -1,2 +1,2 @@
-"""Wiring: the run loop, the executors and the `scrape` commands (the record types are in
-records/)."""
+"""Wiring: the steps of a run, the executors and the `scrape` commands (the record types are
+in records/)."""

@@ -1,4 +1,6 @@
-"""The `scrape` command line.
+"""The `scrape` command line: the parser, and the commands ingest, clean and dups; batch,
+reclean, search, export and stats add their own (pipeline/batch.py, reclean.py, cli_store.py).
+The program starts in pipeline/entry.py, which sends search, export and stats to cli_store.
 
     scrape ingest [URL_OR_PATH...] [--urls FILE] [--max-age HOURS] [--db PATH] [--log-json]
                   [--warc FILE...] [--save-warc FILE] [--allow-local-files]
@@ -14,10 +16,11 @@ article's container and boxes to remove, for every page (cleaner/selectors.py).
                                                    stories stored more than once
 ingest, batch and clean take the fetch options: --timeout, --delay, --concurrency, --per-host,
 --retries, --user-agent, --no-robots, --allow-private (`scrape ingest --help` explains them).
-Exit status: 0 when at least one input gave an article, 1 when none did, 2 on bad usage;
-ingest and batch also 3 when another run holds the database's run lock (pipeline/batch.py
-lists them); every command 4 when the database cannot be used. ingest and batch record their
-run in `runs`.
+Exit status: 0 when at least one input was stored or read (clean: the page gave an article;
+reclean: every stored page was seen), 1 when none was, 2 on bad usage; ingest, batch and
+reclean also 3 when another run holds the database's run lock (pipeline/batch.py lists them);
+every command 4 when the database cannot be used. ingest, batch and reclean record their run
+in `runs` (pipeline/recorded.py).
 """
 
 from __future__ import annotations

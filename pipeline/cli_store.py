@@ -8,11 +8,11 @@
                                       fetches by source and outcome, articles, the last run
 
 The queries are store/query.py's; this module parses arguments and prints. Exit status
-(`guarded`, which `scrape dups` and `scrape reclean` share): 0 done (also for a search with
+(`guarded`, which `scrape dups` shares): 0 done (also for a search with
 no hits), 1 no database at --db (none is created) or the output could not be written, 2 bad
 usage (also a search over its bounds, or --output naming the database's files), 4 the
 database cannot be used (corrupt, not a database, read-only with an old schema), 143 stopped
-by SIGTERM. A database that may not be written is read read-only (store.open_for_reading).
+by SIGTERM. A database that may not be written is read read-only (store.db.open_for_reading).
 """
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def no_database(command: str, db_path: str | os.PathLike[str]) -> bool:
 
 def guarded(command: str, db_path: str | os.PathLike[str], work: Callable[[], int]) -> int:
     """`work()`'s exit status, or the one line and status of its failure (the module
-    docstring): the one translation of errors for the commands that use a database they did
-    not create (search, export, stats, dups, reclean)."""
+    docstring): the one translation of errors for the commands that read a database they did
+    not create (search, export, stats, dups; a recorded run has pipeline/recorded.py's)."""
     try:
         return work()
     except (UsageError, QueryError, OutputIsDatabase) as exc:
@@ -107,7 +107,7 @@ def guarded(command: str, db_path: str | os.PathLike[str], work: Callable[[], in
     except Stopped:
         print(f"scrape {command}: stopped (SIGTERM)", file=sys.stderr)
         return EXIT_TERMINATED
-    except BrokenPipeError:  # the reader went away: pipeline.cli.main ends quietly
+    except BrokenPipeError:  # the reader went away: command.run_command ends quietly
         raise
     except OSError as exc:  # writing --output: disk full, permissions...
         print(printable(f"scrape {command}: {exc}"), file=sys.stderr)

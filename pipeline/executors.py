@@ -164,7 +164,7 @@ def _wait_and_exit(pidfd: int) -> None:
 def pool_context() -> multiprocessing.context.BaseContext:
     """Where pool workers come from: a fork server that has imported and warmed up the
     cleaning code once (pipeline/preload.py) and forks each worker from that state; spawned
-    workers (each importing it all, about half a CPU second, then warming up on its first
+    workers (each importing it all, a good part of a CPU second, then warming up on its first
     pages) where there is no fork server, or no pidfd to tell a forked worker that the writer
     is gone. Never a plain fork: the fetcher's threads run."""
     if (not hasattr(os, "pidfd_open")

@@ -49,8 +49,9 @@ def freeze_long_lived() -> None:
     """Take every object that exists now (modules, their tables and caches) out of the garbage
     collector's view for good: they live as long as the process, and each full collection
     would walk them all again (trafilatura, lxml and dateparser hold over a hundred thousand),
-    which costs cleaning a noticeable share of its time. Call it once set up; in a fork server, before it forks,
-    it also keeps forked workers from writing to (and so copying) the memory they share.
+    which costs cleaning a noticeable share of its time. Call it once set up; in a fork
+    server, before it forks, it also keeps forked workers from writing to (and so copying)
+    the memory they share.
     Objects frozen and later dropped in a reference cycle are never freed: call it where
     what exists is the program's own, not a caller's."""
     gc.freeze()

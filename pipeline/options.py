@@ -1,5 +1,5 @@
-"""Options and formatting shared by the `scrape` subcommands (pipeline/cli.py and the
-command modules it registers)."""
+"""Options shared by the `scrape` subcommands (pipeline/cli.py and the command modules it
+registers), and what they ask for: the FetchConfig, CleanConfig, DedupConfig and executor."""
 
 from __future__ import annotations
 

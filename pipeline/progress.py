@@ -42,7 +42,6 @@ from .run import RunSummary
 from .terminal import json_line, oneline, printable
 
 
-# C0 controls (with ESC, CR, TAB, NUL), DEL and the C1 controls (CSI is U+009B).
 def describe(result: Result, source: bool = False) -> str:
     """One line per input: outcome, HTTP status, [source,] title, words, repeats removed, URL."""
     page = result.page

@@ -1,10 +1,10 @@
 """`scrape reclean`: clean the stored raw pages again, after the cleaner changed.
 
 Reads the latest stored response of each URL (`pages`, on a read-only connection of its own,
-so the writer's batches never disturb the reading), runs it through the same stages as a
-fetch would (Cleaner -> Sign -> the store), and counts what changed. No page is fetched and
-no fetch attempt is recorded; an article is never deleted because the new cleaner finds
-nothing in its page (that is counted as "lost" and the stored record stays).
+so the writer's batches never disturb the reading), runs it through a run's cleaning steps
+(CleanSteps without Pack: Cleaner -> Sign) and `Store.rewrites`, and counts what changed.
+No page is fetched and no fetch attempt is recorded; an article is never deleted because the
+new cleaner finds nothing in its page (that is counted as "lost" and the stored record stays).
 A page of a batch source is cleaned with that source's content_selector/drop_selectors: as
 the `sources` table keeps them from its last batch run, or as `--sources FILE` names them.
 """

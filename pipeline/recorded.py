@@ -1,7 +1,8 @@
 """A locked, recorded run, shared by `scrape ingest`, `scrape batch` and `scrape reclean`:
 the database's run lock (store/lock.py), a `runs` row (store/runs.py: running, then
-completed, failed or interrupted), the run's output (pipeline/progress.py), SIGTERM ending
-it in order, and the exit statuses (pipeline/batch.py's docstring lists them)."""
+completed, failed or interrupted), the run's output (`RunOutput`: pipeline/progress.py's
+Output, or reclean's lines), SIGTERM ending it in order, and the exit statuses
+(pipeline/batch.py's docstring lists them)."""
 
 from __future__ import annotations
 
@@ -122,7 +123,7 @@ def _locked(command: str, args: argparse.Namespace, work: Work, output: RunOutpu
     except Stopped:
         status, code = "interrupted", EXIT_TERMINATED
         print(f"scrape {command}: stopped (SIGTERM)", file=sys.stderr)
-    except BrokenPipeError:  # `scrape batch | head`: cli.main ends it quietly
+    except BrokenPipeError:  # `scrape batch | head`: command.run_command ends it quietly
         status = "interrupted"
         raise
     except ClusterUnavailable as exc:  # --scheduler: not reachable, or lost mid-run

@@ -8,8 +8,9 @@
 
 One stream (pipeline/steps.py): readers yield tasks, Pages in hand and finished Results (a
 sitemap read, a page skipped as fresh), and each step turns the items it is for into the next
-kind. The stages are plain callables over iterators; this module only lists them and counts
-outcomes. It never looks inside a stage.
+kind. The stages are plain callables over iterators; this module holds the readers and the
+run's own steps (revalidate, aliases), lists the steps and counts outcomes. It never looks
+inside a stage.
 """
 
 from __future__ import annotations

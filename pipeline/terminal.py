@@ -4,7 +4,8 @@ in a title could rewrite the terminal, a newline could forge a line of output, a
 override could make a URL read backwards.
 
 `printable` puts a text on one line for people; `json_line` puts a document on one line for
-programs; `CONTROL` tells an input that holds control characters (a URL, a path).
+programs; `CONTROL` tells an input that holds control characters (a URL, a path); `oneline`
+shortens a text to a column; `PrintableFilter` holds log records to `printable`'s rule.
 """
 
 from __future__ import annotations

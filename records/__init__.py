@@ -1,7 +1,8 @@
 """The record types that cross stage boundaries.
 
 One type per boundary, and the same field names everywhere: a record's attribute is the
-database column and the JSON/CSV key. Stages import this module and nothing else of each other.
+database column and the JSON/CSV key. Stages import this package (these types, urls.py,
+charsets.py, outcomes.py) and nothing of each other.
 
     FetchTask --fetch--> Page --clean--> Result(page, article | None, outcome) --store-->
 """

@@ -7,7 +7,8 @@ with them raises or turns bytes into something else) and UTF-7, which browsers r
 because "+ADw-script+AD4-" decodes to markup. So a label counts only if the Encoding
 Standard knows it (the `webencodings` tables).
 
-A bottom module: imported by scraper/ and cleaner/, it imports nothing of ours.
+Part of the bottom package records/: the fetcher, the cleaner and `scrape reclean` read
+charsets through it, and it imports nothing of ours.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Telling a sitemap, a feed and a page apart: by the body first, then the content type,
-then the URL's name; and whether a listed URL is worth fetching as a page."""
+then the URL's name; and whether a target URL is worth reading as a possible sitemap or feed
+(`worth_fetching`)."""
 
 from __future__ import annotations
 

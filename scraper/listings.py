@@ -1,7 +1,8 @@
-"""Reading sitemaps and feeds: the URLs a sitemap (or index) or an RSS/Atom/JSON feed lists,
-and telling which of them a body is. Pure functions of bytes: nothing here fetches, and
-nothing raises on bad input (a body that cannot be parsed gives an empty result and a log
-line, because these run on whatever servers send us).
+"""Reading sitemaps and feeds: the URLs a sitemap (or index) or an RSS/Atom/JSON feed lists
+(scraper/kinds.py tells which of them a body is, with the sniffing helpers here). Pure
+functions of bytes: nothing here fetches, and nothing raises on bad input (a body that cannot
+be parsed gives an empty result and a log line, because these run on whatever servers send
+us).
 
 Parsing library: our own small lxml readers for both sitemaps and feeds (plus `json` for
 JSON Feed), with a parser that neither resolves entities nor fetches DTDs. Why not the
@@ -19,8 +20,8 @@ candidates:
 - feedparser (6.0.14) has no JSON Feed support; given bytes it first tries
   `open(body)`, i.e. a body that happens to be a file name reads that local file (it must be
   wrapped in BytesIO); on a "billion laughs" feed expat expands up to its amplification
-  limit (most of a second, megabytes of memory) before the loose parser takes over; and it also parses
-  dates and sanitises HTML we do not need.
+  limit (most of a second, megabytes of memory) before the loose parser takes over; and it
+  also parses dates and sanitises HTML we do not need.
 
 lxml with `resolve_entities=False, no_network=True, huge_tree=False` leaves custom entities
 unexpanded (libxml2 also refuses amplification outright), never loads external entities, and

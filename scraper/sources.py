@@ -3,7 +3,9 @@
 `discover` never touches the network itself: the caller hands in a
 `read(url) -> Page` callable (scraper.Fetcher.fetch_document), and gets back, in one stream,
 the FetchTasks found and the Page of every sitemap or feed read (good or failed: each read is
-an attempt to record). Nothing raises on bad input. Reading one sitemap or feed: scraper/listings.py; lists of URLs: scraper/url_lists.py.
+an attempt to record). Nothing raises on bad input. Reading one sitemap or feed:
+scraper/listings.py; telling a sitemap, a feed and a page apart: scraper/kinds.py; lists of
+URLs: scraper/url_lists.py.
 """
 
 from __future__ import annotations

@@ -6,10 +6,11 @@ the body with its transfer and content encodings undone (the content encoding by
 fetcher's bounded decoder, which refuses the same chains), the charset detected the same way,
 a non-2xx status as the same outcome ("fetch.http_404"). Requests, metadata, warcinfo,
 revisits, redirects (their target is a record of its own), 304s and non-HTML responses
-(whatever their status) are skipped and counted (`WarcReader.skipped`). The file is streamed, one record at a time. A
-record that cannot be decoded becomes a failed Page and the reading goes on; a file that is
-truncated or corrupt ends with one "warc.error" Page naming the file and the byte offset of
-the record that could not be read (warcio cannot resynchronise after a broken record).
+(whatever their status) are skipped and counted (`WarcReader.skipped`). The file is streamed,
+one record at a time. A record that cannot be decoded becomes a failed Page and the reading
+goes on; a file that is truncated or corrupt ends with one "warc.error" Page naming the file
+and the byte offset of the record that could not be read (warcio cannot resynchronise after a
+broken record).
 
 Writing (`SaveWarc`): a page stage that archives every page fetched over HTTP(S) as a WARC/1.1
 `response` record with its `request` record, each gzipped on its own, after a `warcinfo`

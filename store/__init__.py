@@ -1,7 +1,8 @@
 """SQLite storage through sqlite-utils: schema migrations and the single writer.
 
 The names below load their module when first used, so a command that only reads (search,
-export, stats: store.db and store.query) does not load the writer's deduper and numpy."""
+export, stats: store.db and store.query) does not load the writer, its deduper or the page
+codec."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ point at it: the canonical never flips back, and the same set of copies gives th
 canonical in whatever order they arrive.
 
 Persistence: one signature per article in `signatures` (scheme, shingle count, MinHash
-bytes). A Store loads them once (about a second per 100k) and then reads only rows added
+bytes). A Store loads them once (bench/store.py) and then reads only rows added
 after the last one it saw (`seq`), inside each write's IMMEDIATE transaction: several
 writers (processes) each see every signature committed before their write, so two copies
 of one story never both become canonical.

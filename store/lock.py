@@ -1,7 +1,8 @@
 """One writing run at a time per database: an advisory lock on the file `<db>.lock`.
 
-`scrape batch` and `scrape ingest` hold it for their whole run; a second one started on the
-same database meanwhile does not wait but stops at once (RunLock.acquire raises LockHeld).
+`scrape ingest`, `scrape batch` and `scrape reclean` hold it for their whole run; a second
+one started on the same database meanwhile does not wait but stops at once
+(RunLock.acquire raises LockHeld).
 The lock is flock(2) on an open file: the kernel drops it when the holder's process ends,
 however it ends (kill -9, a crash, a reboot), so a dead run never leaves it stuck and there
 is no stale-PID guessing. The file's text (pid, host, command, start time) only tells the

@@ -45,7 +45,7 @@ class Pack:
     """Stage: sets `result.stored_body` (the page body compressed for the `pages` table) on
     every Result whose response the store keeps; runs wherever cleaning runs.
     `release_body`: then drop `page.body` (the store needs only the packed one), so a worker
-    process sends a fifth of the bytes back to the writer."""
+    process sends the compressed bytes only back to the writer."""
 
     def __init__(self, release_body: bool = False) -> None:
         self.release_body = release_body

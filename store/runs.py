@@ -1,15 +1,15 @@
 """Recording runs (`runs`) and the sources a batch reads (`sources`); schema in migrations m005.
 
-A run is one `scrape ingest` or `scrape batch` (command), with its options as JSON
-(arguments), started_at/finished_at (UTC, ISO 8601), pid and host, and at its end the
+A run is one `scrape ingest`, `scrape batch` or `scrape reclean` (command), with its options
+as JSON (arguments), started_at/finished_at (UTC, ISO 8601), pid and host, and at its end the
 number of inputs per outcome (counts, JSON {"new": 3, "fetch.http_404": 1, ...}).
-Every `fetches` row of the run has its id in fetches.run_id.
+Every `fetches` row of the run has its id in fetches.run_id (a reclean records no fetches).
 
 Its status:
 
 - "running": from its start until it ends;
 - "completed": it ended and at least one input gave an article or was read as intended
-  (exit status 0; some inputs may have failed);
+  (exit status 0; some inputs may have failed); a reclean, once it has seen every page;
 - "failed": it ended without any such input (every input failed, or there was none), or it
   stopped on a database error;
 - "interrupted": it was stopped before its end. A run stopped by Ctrl-C or SIGTERM marks
