@@ -351,8 +351,8 @@ class Store:
             article_id = existing[0]
             self.db.conn.execute(_UPDATE_ARTICLE, {**row, "updated_at": now, "id": article_id})
             outcome = UPDATED
-        sig = result.signature
-        if sig is None and self.clusters.index is not None:
+        sig = result.signature  # signed where it was cleaned (cleaner.dedup.Sign) in a run;
+        if sig is None and self.clusters.index is not None:  # a Result written directly
             sig = result.signature = self.clusters.index.sign(article.text)
         method = self.clusters.place(article_id, article, sig, fresh=outcome == NEW)
         if outcome == NEW and method is not None:
