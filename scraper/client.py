@@ -1,5 +1,5 @@
 """The httpx client the engine uses: httpx.AsyncClient with a cookie jar that skips the
-responses setting no cookie."""
+responses setting no cookie, and a cheaper way to the GET requests it builds."""
 
 from __future__ import annotations
 
@@ -30,3 +30,18 @@ class Client(httpx.AsyncClient):
     @cookies.setter
     def cookies(self, cookies: httpx._types.CookieTypes | None) -> None:
         self._jar = Cookies(cookies)
+
+    def get_request(self, url: str, headers: dict[str, str] | None = None) -> httpx.Request:
+        """`build_request("GET", url, headers=headers)`: the same request, made without the
+        merging steps (base URL, cookies, query parameters) when there is nothing to merge."""
+        if self.cookies:
+            return self.build_request("GET", url, headers=headers)
+        parsed = httpx.URL(url)
+        if parsed.is_relative_url:  # joined with the base URL
+            return self.build_request("GET", url, headers=headers)
+        merged = self.headers
+        if headers:
+            merged = httpx.Headers(merged)
+            merged.update(headers)
+        return httpx.Request("GET", parsed, headers=merged,
+                             extensions={"timeout": self.timeout.as_dict()})

@@ -6,6 +6,15 @@ from __future__ import annotations
 
 import httpx
 
+from records.outcomes import (
+    FETCH_BAD_URL,
+    FETCH_BINARY,
+    FETCH_CONNECT_ERROR,
+    FETCH_ERROR,
+    FETCH_TIMEOUT,
+    http_status,
+)
+
 from .config import FetchConfig
 from .content import looks_binary
 from .hosts import parse_retry_after
@@ -58,24 +67,24 @@ def translate(exc: httpx.HTTPError, request: httpx.Request,
             message = f"timed out after {cfg.total_timeout} s in total ({phase})"
         else:
             message = f"timed out after {limit} s {phase}"
-        return FetchFailure("fetch.timeout", message, retryable=True)
+        return FetchFailure(FETCH_TIMEOUT, message, retryable=True)
     detail = detail_of(exc)
     if isinstance(exc, httpx.ConnectError):
         where = f"{url.host}:{url.port}" if url.port else url.host
         return FetchFailure(
-            "fetch.connect_error", f"could not connect to {where}: {detail}", retryable=True
+            FETCH_CONNECT_ERROR, f"could not connect to {where}: {detail}", retryable=True
         )
     if isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return FetchFailure("fetch.bad_url", f"invalid URL {url}: {detail}")
+        return FetchFailure(FETCH_BAD_URL, f"invalid URL {url}: {detail}")
     if isinstance(exc, httpx.RemoteProtocolError):  # also a connection dropped mid-body
         return FetchFailure(
-            "fetch.error", f"{url.host} sent an invalid response: {detail}", retryable=True
+            FETCH_ERROR, f"{url.host} sent an invalid response: {detail}", retryable=True
         )
     if isinstance(exc, httpx.TransportError):  # a reset, a failed read or write
         return FetchFailure(
-            "fetch.error", f"network error talking to {url.host}: {detail}", retryable=True
+            FETCH_ERROR, f"network error talking to {url.host}: {detail}", retryable=True
         )
-    return FetchFailure("fetch.error", f"fetch of {url} failed: {detail}")
+    return FetchFailure(FETCH_ERROR, f"fetch of {url} failed: {detail}")
 
 
 def check_status(response: httpx.Response) -> None:
@@ -85,7 +94,7 @@ def check_status(response: httpx.Response) -> None:
     reason = response.reason_phrase or httpx.codes.get_reason_phrase(status)
     retryable = status in RETRY_STATUSES
     raise FetchFailure(
-        f"fetch.http_{status}",
+        http_status(status),
         f"HTTP {status} {reason}".rstrip(),
         retryable=retryable,
         retry_after=parse_retry_after(response.headers.get("retry-after")) if retryable else None,
@@ -115,4 +124,4 @@ def with_attempts(failure: FetchFailure, tries: int) -> FetchFailure:
 def refuse_binary(body: bytes) -> None:
     """A body declared as text that is not (an image or archive served as text/html)."""
     if looks_binary(body):
-        raise FetchFailure("fetch.binary", "the body is binary data, not text or HTML")
+        raise FetchFailure(FETCH_BINARY, "the body is binary data, not text or HTML")

@@ -31,6 +31,16 @@ from urllib.parse import urlsplit
 import httpx
 
 from records import FetchTask, Page
+from records.outcomes import (
+    FETCH_BAD_URL,
+    FETCH_CONTENT_TYPE,
+    FETCH_ERROR,
+    FETCH_TIMEOUT,
+    FETCH_TOO_MANY_REDIRECTS,
+    FETCHED,
+    INPUT_REFUSED,
+    NOT_MODIFIED,
+)
 from records.urls import WEB_SCHEMES, is_local
 
 from .addresses import check_host
@@ -170,10 +180,10 @@ class AsyncFetcher:
         attempt = _Attempt(page, validators=_validators(task))
         try:
             if task.refused is not None:  # decided where the input was read: no I/O at all
-                raise FetchFailure("input.refused", task.refused)
+                raise FetchFailure(INPUT_REFUSED, task.refused)
             target = task.url.strip()
             if not target:
-                raise FetchFailure("fetch.bad_url", "empty URL")
+                raise FetchFailure(FETCH_BAD_URL, "empty URL")
             if is_local(target):
                 await asyncio.to_thread(self._fetch_file, target, page)
             else:
@@ -182,11 +192,11 @@ class AsyncFetcher:
             page.error, page.outcome = failure.message, failure.outcome
         except Exception as exc:  # the contract: a bad page must not stop the run
             page.error = f"unexpected error fetching {task.url}: {type(exc).__name__}: {exc}"
-            page.outcome = "fetch.error"
+            page.outcome = FETCH_ERROR
         if page.error is not None:
             page.body, page.encoding = b"", None
         else:
-            page.outcome = "not_modified" if attempt.not_modified else "fetched"
+            page.outcome = NOT_MODIFIED if attempt.not_modified else FETCHED
         # Time spent fetching, retry waits included; not the wait for a turn at a busy host.
         page.elapsed_ms = max(0, round((loop.time() - started - attempt.waited) * 1000))
         return page
@@ -199,7 +209,7 @@ class AsyncFetcher:
         body, content_type = read_file(path, self.config.max_bytes)
         page.content_type, page.bytes = content_type, len(body)
         if content_type not in ACCEPTED_TYPES:
-            raise FetchFailure("fetch.content_type", f"unsupported content type {content_type}")
+            raise FetchFailure(FETCH_CONTENT_TYPE, f"unsupported content type {content_type}")
         refuse_binary(body)
         page.body, page.encoding = body, detect_encoding(body, None)
 
@@ -214,7 +224,7 @@ class AsyncFetcher:
         scheme = urlsplit(url).scheme.lower()
         if scheme not in WEB_SCHEMES:
             raise FetchFailure(
-                "fetch.bad_url",
+                FETCH_BAD_URL,
                 f"unsupported URL scheme {scheme!r} in {url} (only http, https and file)",
             )
         request = self._build(url, attempt.validators)
@@ -223,11 +233,11 @@ class AsyncFetcher:
 
     def _build(self, url: str, headers: dict[str, str] | None = None) -> httpx.Request:
         try:
-            request = self._client.build_request("GET", url, headers=headers)
+            request = self._client.get_request(url, headers)
         except (httpx.InvalidURL, ValueError) as exc:
-            raise FetchFailure("fetch.bad_url", f"invalid URL {url}: {exc}") from None
+            raise FetchFailure(FETCH_BAD_URL, f"invalid URL {url}: {exc}") from None
         if not request.url.host:
-            raise FetchFailure("fetch.bad_url", f"invalid URL {url}: no host")
+            raise FetchFailure(FETCH_BAD_URL, f"invalid URL {url}: no host")
         return request
 
     async def _chain(
@@ -246,7 +256,7 @@ class AsyncFetcher:
         redirects = 0
         tries = 1
         while True:
-            budget = Budget(cfg.total_timeout, loop.time() + cfg.total_timeout)
+            budget = Budget(cfg.total_timeout, loop.time() + cfg.total_timeout, loop.time)
             page.final_url = page.status = page.content_type = None
             page.bytes = 0
             try:
@@ -265,7 +275,7 @@ class AsyncFetcher:
                     redirects += 1
                     if redirects > max_redirects:
                         raise FetchFailure(
-                            "fetch.too_many_redirects",
+                            FETCH_TOO_MANY_REDIRECTS,
                             f"more than {max_redirects} redirects"
                             f" (the last one pointed to {next_request.url})",
                         )
@@ -309,13 +319,13 @@ class AsyncFetcher:
             attempt.waited += waited
             remaining = budget.remaining("before sending the request")
             cfg = self.config
-            timeout = httpx.Timeout(  # every phase gets at most what is left of the budget
-                connect=min(cfg.connect_timeout, remaining),
-                read=min(cfg.read_timeout, remaining),
-                write=min(cfg.read_timeout, remaining),
-                pool=min(cfg.connect_timeout, remaining),
-            )
-            request.extensions = {**request.extensions, "timeout": timeout.as_dict()}
+            timeout = {  # httpx.Timeout.as_dict(): each phase gets at most what is left
+                "connect": min(cfg.connect_timeout, remaining),
+                "read": min(cfg.read_timeout, remaining),
+                "write": min(cfg.read_timeout, remaining),
+                "pool": min(cfg.connect_timeout, remaining),
+            }
+            request.extensions = {**request.extensions, "timeout": timeout}
             phase = "waiting for the response"
             try:
                 async with asyncio.timeout_at(budget.deadline):
@@ -331,8 +341,8 @@ class AsyncFetcher:
                         _seen(page, response)
                         if response.next_request is not None:
                             return response.next_request
-                        page.etag = response.headers.get("etag")
-                        page.last_modified = response.headers.get("last-modified")
+                        page.etag = page.headers.get("etag")
+                        page.last_modified = page.headers.get("last-modified")
                         if response.status_code == 304 and attempt.validators:
                             attempt.not_modified = True  # unchanged since the last good fetch
                             return None
@@ -343,7 +353,7 @@ class AsyncFetcher:
                         await response.aclose()
             except TimeoutError:
                 raise FetchFailure(
-                    "fetch.timeout",
+                    FETCH_TIMEOUT,
                     f"timed out after {cfg.total_timeout} s in total ({phase})",
                     retryable=True,
                 ) from None
@@ -360,7 +370,7 @@ class AsyncFetcher:
         except FetchFailure as exc:
             failure = exc
         except Exception as exc:  # never let one host's robots.txt break the run
-            failure = FetchFailure("fetch.error", f"{type(exc).__name__}: {exc}")
+            failure = FetchFailure(FETCH_ERROR, f"{type(exc).__name__}: {exc}")
         verdict = verdict_for(origin, page.body, failure)
         delay = verdict.crawl_delay(self._token)
         if delay:
@@ -395,7 +405,7 @@ class _BadRedirect(FetchFailure):
     """A redirect to something that is no http(s) URL, with the response that said so."""
 
     def __init__(self, response: httpx.Response, message: str) -> None:
-        super().__init__("fetch.bad_url", message)
+        super().__init__(FETCH_BAD_URL, message)
         self.response = response
 
 
@@ -419,8 +429,8 @@ def _seen(page: Page, response: httpx.Response) -> None:
     """What a page records of the last response it got."""
     page.final_url = str(response.url)
     page.status = response.status_code
-    page.content_type = media_type(response.headers.get("content-type"))
     page.headers = headers_of(response)
+    page.content_type = media_type(page.headers.get("content-type"))
 
 
 def headers_of(response: httpx.Response) -> dict[str, str]:

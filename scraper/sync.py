@@ -10,18 +10,21 @@ import threading
 import time
 from collections.abc import Awaitable, Iterable, Iterator
 from datetime import UTC, datetime
+from functools import partial
 from types import TracebackType
 from typing import TypeVar
 
 import httpx
 
 from records import FetchTask, Page
+from records.outcomes import FETCH_ERROR
 
 from .config import FetchConfig
 from .fetch import AsyncFetcher
 from .transports import ThreadedTransport
 
 T = TypeVar("T")
+_Done = tuple[FetchTask, "asyncio.Future[Page]"]  # a task and its fetch, finished
 
 
 class Fetcher:
@@ -30,10 +33,11 @@ class Fetcher:
     `fetch(task)` fetches one page; `fetcher(tasks)` yields one Page per task **as each
     completes, not in the order of the tasks**, fetching many hosts at once within the
     limits of `config` (see FetchConfig). The tasks are taken from the iterable in the
-    caller's thread, at most 2 * concurrency ahead of the pages consumed, so a lazy
-    iterable (a database query, a generator) stays lazy and memory stays bounded; a window
-    full of one host's tasks goes at that host's pace, so interleave hosts in a long
-    input. Neither raises for a bad task. Use as a context manager, or call close().
+    caller's thread, at most 2 * concurrency ahead of the pages consumed (topped up once
+    `concurrency` of them are consumed), so a lazy iterable (a database query, a
+    generator) stays lazy and memory stays bounded; a window full of one host's tasks goes
+    at that host's pace, so interleave hosts in a long input. Neither raises for a bad
+    task. Use as a context manager, or call close().
 
     `transport`: a synchronous httpx transport (httpx.BaseTransport, e.g. an
     httpx.MockTransport with a plain function) is run in worker threads; an async-only
@@ -114,30 +118,57 @@ class Fetcher:
     def __call__(self, tasks: Iterable[FetchTask]) -> Iterator[Page]:
         """One Page per task, in the order they complete; a failed task never stops the
         others. Stopping early (breaking out of the loop) cancels what is still running."""
-        window = 2 * max(1, self.config.concurrency)
-        completed: queue.SimpleQueue[concurrent.futures.Future[Page]] = queue.SimpleQueue()
-        running: dict[concurrent.futures.Future[Page], FetchTask] = {}
+        concurrency = max(1, self.config.concurrency)
+        window = 2 * concurrency
+        completed: queue.SimpleQueue[_Done] = queue.SimpleQueue()
+        running: set[asyncio.Future[Page]] = set()  # touched on the loop's thread only
+
+        def start(batch: list[FetchTask]) -> None:  # on the loop's thread
+            for task in batch:
+                future = asyncio.ensure_future(self._engine.fetch(task))
+                running.add(future)
+                future.add_done_callback(partial(finish, task))
+
+        def finish(task: FetchTask, future: asyncio.Future[Page]) -> None:
+            running.discard(future)
+            completed.put((task, future))
+
+        def cancel() -> None:  # on the loop's thread
+            for future in list(running):
+                future.cancel()
+
         source = iter(tasks)
+        pending = 0  # tasks handed to the loop whose Page is not yielded yet
         more = True
         try:
             while True:
-                while more and len(running) < window:
-                    try:
-                        task = next(source)
-                    except StopIteration:
-                        more = False
-                        break
-                    future = self._submit(self._engine.fetch(task))
-                    running[future] = task
-                    future.add_done_callback(completed.put)
-                if not running:
+                # The window is refilled once half of it is free, in one hand-over to the
+                # loop's thread (at least `concurrency` tasks stay in flight): handed over one
+                # at a time, as pages came back, the two threads woke each other at every page.
+                if more and pending <= concurrency:
+                    batch = []
+                    while pending + len(batch) < window:
+                        try:
+                            batch.append(next(source))
+                        except StopIteration:
+                            more = False
+                            break
+                    if batch:
+                        if self._closed:
+                            raise RuntimeError("this Fetcher is closed")
+                        self._loop.call_soon_threadsafe(start, batch)
+                        pending += len(batch)
+                if not pending:
                     return
-                future = completed.get()
-                task = running.pop(future)
+                task, future = completed.get()
+                pending -= 1
                 yield _page_of(future, task)
         finally:
-            for future in running:
-                future.cancel()
+            if pending:
+                try:
+                    self._loop.call_soon_threadsafe(cancel)
+                except RuntimeError:  # the loop is closed: nothing runs any more
+                    pass
 
     def _submit(self, coroutine: Awaitable[T]) -> concurrent.futures.Future[T]:
         if self._closed:
@@ -148,11 +179,11 @@ class Fetcher:
         return self._submit(coroutine).result()
 
 
-def _page_of(future: concurrent.futures.Future[Page], task: FetchTask) -> Page:
+def _page_of(future: asyncio.Future[Page], task: FetchTask) -> Page:
     try:
         return future.result()
     except BaseException as exc:  # cancelled, or a bug: still one Page per task
         return Page(url=task.url, origin_url=task.origin_url, source=task.source,
                     fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     error=f"fetch did not complete: {type(exc).__name__}: {exc}",
-                    outcome="fetch.error")
+                    outcome=FETCH_ERROR)

@@ -31,7 +31,13 @@ import aiohttp
 import httpcore
 import httpx
 from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.streams import EofStream
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import (
+    AIOHTTP_EXC_MAP,
+    AiohttpResponseStream,
+    map_aiohttp_exceptions,
+)
 
 from .addresses import PrivateAddress, check_host, refused_kind
 
@@ -192,47 +198,95 @@ class GuardedAiohttpTransport(AiohttpTransport):
         # A redirect's request carries the first one's stream, unread: httpx_aiohttp would
         # send it chunked (a stray "0" after a GET). Read it: b"" goes as no body at all.
         await request.aread()
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        # Sent as AiohttpTransport.handle_async_request sends it (no proxy is configured),
+        # its response read by `_MappedStream` directly rather than through its stream.
+        timeout = request.extensions.get("timeout", {})
         try:
-            response = await super().handle_async_request(request)
-        except httpx.TransportError as exc:  # mapped by httpx_aiohttp: map it our way
-            cause = exc.__cause__
-            if isinstance(cause, aiohttp.ClientError):
-                raise _httpx_error(cause, request) from cause
-            raise
-        except aiohttp.ClientError as exc:  # not mapped by httpx_aiohttp
+            sent = self.client.request(
+                method=request.method,
+                url=str(request.url),
+                headers=request.headers,
+                data=request.content or None,
+                allow_redirects=False,
+                auto_decompress=False,
+                compress=False,
+                timeout=aiohttp.ClientTimeout(sock_connect=timeout.get("connect"),
+                                              sock_read=timeout.get("read"),
+                                              connect=timeout.get("pool")),
+                server_hostname=request.extensions.get("sni_hostname"),
+            )
+            answer = await sent.__aenter__()
+        except aiohttp.ClientError as exc:  # whether or not httpx_aiohttp would map it
             raise _httpx_error(exc, request) from exc
-        response.stream = _MappedStream(response.stream, request,  # type: ignore[assignment]
-                                        response.headers.get("content-length"))
-        return response
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if answer.reason:
+            extensions["reason_phrase"] = answer.reason.encode()
+        headers = httpx.Headers(answer.raw_headers)
+        stream = _MappedStream(answer, request, headers)
+        extensions[_BODY_CHUNKS] = stream.chunks
+        return httpx.Response(status_code=answer.status, headers=headers, stream=stream,
+                              request=request, extensions=extensions)
+
+
+# The response extension under which GuardedAiohttpTransport leaves its body reader.
+_BODY_CHUNKS = "scraper.body_chunks"
+# What httpx_aiohttp turns into httpx errors; any other aiohttp error passes through as is.
+_MAPPED_BY_HTTPX_AIOHTTP = tuple(AIOHTTP_EXC_MAP)
+
+
+def body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The raw body of `response`, as `response.aiter_raw()` gives it. From
+    GuardedAiohttpTransport, read straight off aiohttp's stream in one generator (httpx's
+    aiter_raw, its bound stream and httpx_aiohttp's stream add a layer each per chunk); the
+    response is closed by its owner (`response.aclose()`), as after a read that stops early."""
+    chunks = response.extensions.get(_BODY_CHUNKS)
+    if chunks is None or response.is_stream_consumed or response.is_closed:
+        return response.aiter_raw()  # which raises for a consumed or closed stream
+    response.is_stream_consumed = True
+    return chunks()  # type: ignore[no-any-return]
 
 
 class _MappedStream(httpx.AsyncByteStream):
-    """An AiohttpResponseStream whose errors are httpx errors mapped by `_httpx_error`."""
+    """An aiohttp response's body as httpx_aiohttp's AiohttpResponseStream gives it, its
+    errors httpx errors mapped by `_httpx_error`."""
 
-    def __init__(self, stream: Any, request: httpx.Request, length: str | None) -> None:
-        self._stream, self._request, self._length = stream, request, length
+    def __init__(self, answer: aiohttp.ClientResponse, request: httpx.Request,
+                 headers: httpx.Headers) -> None:
+        self._answer, self._request, self._headers = answer, request, headers
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.chunks()
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body in aiohttp's reads of at most CHUNK_SIZE bytes (what iter_chunked
+        gives AiohttpResponseStream), with its error mapping and ours in one step."""
+        content, size = self._answer.content, AiohttpResponseStream.CHUNK_SIZE
         received = 0
         try:
-            async for chunk in self._stream:
+            while chunk := await content.read(size):
                 received += len(chunk)
                 yield chunk
-        except httpx.TransportError as exc:
-            cause = exc.__cause__
-            if not isinstance(cause, aiohttp.ClientError):
-                raise
-            reset = _reset_in(cause)
-            if isinstance(cause, aiohttp.ClientPayloadError) and reset is None:
-                expected = f", expected {self._length}" if self._length else ""
-                raise httpx.RemoteProtocolError(  # worded as httpcore words it
-                    "peer closed connection without sending complete message body "
-                    f"(received {received} bytes{expected})", request=self._request,
-                ) from cause
-            raise _httpx_error(cause, self._request) from cause
+        except EofStream:  # how aiohttp's own iterators end too
+            return
+        except _MAPPED_BY_HTTPX_AIOHTTP as exc:
+            raise self._mapped(exc, received) from exc
+
+    def _mapped(self, cause: aiohttp.ClientError, received: int) -> httpx.TransportError:
+        reset = _reset_in(cause)
+        if isinstance(cause, aiohttp.ClientPayloadError) and reset is None:
+            length = self._headers.get("content-length")
+            expected = f", expected {length}" if length else ""
+            return httpx.RemoteProtocolError(  # worded as httpcore words it
+                "peer closed connection without sending complete message body "
+                f"(received {received} bytes{expected})", request=self._request,
+            )
+        return _httpx_error(cause, self._request)
 
     async def aclose(self) -> None:
-        await self._stream.aclose()
+        with map_aiohttp_exceptions():  # as AiohttpResponseStream closes
+            await self._answer.__aexit__(None, None, None)
 
 
 # aiohttp names the error that broke a connection mid-body only in ClientPayloadError's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import codecs
 import gzip
 import socket
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from records import FetchTask, Page
 from records.urls import is_local
 from scraper import FetchConfig, Fetcher, canonicalize, detect_encoding, same_site
+from scraper.client import Client
 from scraper.content import inflate
 
 HTML = (
@@ -721,3 +723,24 @@ def test_a_page_keeps_the_response_headers_as_httpx_joins_them():
                                             ("set-cookie", "b=2"), ("Content-Type", "text/html")])
     assert headers_of(response) == dict(response.headers) == {
         "set-cookie": "a=1, b=2", "x-tag": "one", "content-type": "text/html"}
+
+
+@pytest.mark.parametrize("case", ["plain", "validators", "cookie", "relative"])
+def test_get_request_builds_what_build_request_builds(case):
+    """Client.get_request skips httpx's merging when there is nothing to merge: the request
+    it makes is the one build_request makes, whatever there is to merge."""
+    async def both() -> tuple[httpx.Request, httpx.Request]:
+        async with Client(headers={"User-Agent": "ua", "Accept": "text/html"},
+                          timeout=httpx.Timeout(5.0, connect=2.0),
+                          base_url="http://base.test/dir/" if case == "relative" else "") as c:
+            if case == "cookie":
+                c.cookies.set("session", "1", domain="news.test")
+            url = "page?x=1" if case == "relative" else "http://news.test/a%20b?x=1&y=%C3%A9"
+            headers = {"If-None-Match": '"v1"'} if case == "validators" else None
+            return c.get_request(url, headers), c.build_request("GET", url, headers=headers)
+
+    ours, theirs = asyncio.run(both())
+    assert str(ours.url) == str(theirs.url)
+    assert ours.headers.multi_items() == theirs.headers.multi_items()
+    assert ours.extensions == theirs.extensions
+    assert ours.method == theirs.method == "GET" and ours.content == theirs.content == b""
