@@ -244,9 +244,9 @@ def ingest(items: Iterable[Item], db: sqlite_utils.Database | str | Path,
             plan: list[Step] = [] if revalidated else [
                 partial(revalidate, history=history, max_age_hours=max_age_hours)]
             plan += work_steps(executor, fetcher, steps, page_stages)
-            plan += [finished, hinted, partial(aliases, store=store)]
+            results = aliases(hinted(finished(run_steps(items, plan))), store)
             # Reported (printed, counted) once committed: a line saying "new" is a stored row.
-            for result in store(cast(Iterator[Result], run_steps(items, plan))):
+            for result in store(results):
                 summary.add(result)
                 if on_result is not None:
                     on_result(result)

@@ -146,7 +146,7 @@ class Fetcher:
                 # loop's thread (at least `concurrency` tasks stay in flight): handed over one
                 # at a time, as pages came back, the two threads woke each other at every page.
                 if more and pending <= concurrency:
-                    batch = []
+                    batch: list[FetchTask] = []
                     while pending + len(batch) < window:
                         try:
                             batch.append(next(source))

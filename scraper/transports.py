@@ -233,7 +233,7 @@ class GuardedAiohttpTransport(AiohttpTransport):
 # The response extension under which GuardedAiohttpTransport leaves its body reader.
 _BODY_CHUNKS = "scraper.body_chunks"
 # What httpx_aiohttp turns into httpx errors; any other aiohttp error passes through as is.
-_MAPPED_BY_HTTPX_AIOHTTP = tuple(AIOHTTP_EXC_MAP)
+_MAPPED_BY_HTTPX_AIOHTTP: tuple[type[aiohttp.ClientError], ...] = tuple(AIOHTTP_EXC_MAP)
 
 
 def body_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
