@@ -262,3 +262,11 @@ def test_no_stage_spells_an_outcome_out():
                 found.append(f"{name}:{line}: {literal!r} (records.outcomes."
                              f"{NAMES.get(literal, 'http_status')})")
     assert not found, "\n".join(found)
+
+
+def test_the_readme_names_every_outcome():
+    """The `fetches` table's description in the README keeps up with the vocabulary."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stored = set(o.SUCCEEDED) | o.FAILURES
+    missing = sorted(k for k in stored if f"`{k}`" not in readme)
+    assert not missing, missing
