@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -237,19 +238,17 @@ def ingest(items: Iterable[Item], db: sqlite_utils.Database | str | Path,
     executor = executor or InProcess()
     steps = CleanSteps(clean=cleaner.config, dedup=config,
                        release_body=not executor.in_process)
-    with Store(db, index=LSHIndex(config)) as store:
+    with Store(db, index=LSHIndex(config)) as store, ExitStack() as stack:
         store.run_id = run_id
-        history = History(db)
-        try:
-            plan: list[Step] = [] if revalidated else [
-                partial(revalidate, history=history, max_age_hours=max_age_hours)]
-            plan += work_steps(executor, fetcher, steps, page_stages)
-            results = aliases(hinted(finished(run_steps(items, plan))), store)
-            # Reported (printed, counted) once committed: a line saying "new" is a stored row.
-            for result in store(results):
-                summary.add(result)
-                if on_result is not None:
-                    on_result(result)
-        finally:
-            history.close()
+        plan: list[Step] = []
+        if not revalidated:  # (else the readers have: batch does it per source)
+            history = stack.enter_context(closing(History(db)))
+            plan.append(partial(revalidate, history=history, max_age_hours=max_age_hours))
+        plan += work_steps(executor, fetcher, steps, page_stages)
+        results = aliases(hinted(finished(run_steps(items, plan))), store)
+        # Reported (printed, counted) once committed: a line saying "new" is a stored row.
+        for result in store(results):
+            summary.add(result)
+            if on_result is not None:
+                on_result(result)
     return summary
