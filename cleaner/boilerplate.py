@@ -44,6 +44,7 @@ class PostPass:
     """Result of the post-pass: the kept paragraphs and why each other one went."""
 
     kept: list[str]
+    kept_index: list[int] = field(default_factory=list)  # where each kept paragraph was
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (reason, paragraph)
     date_line: str | None = None
     caption: str | None = None
@@ -245,4 +246,5 @@ def _trim_tail(entries: list[tuple[str, str | None]], result: PostPass) -> list[
                 result.standfirst = text
         else:
             kept.append(text)
+            result.kept_index.append(i)
     return kept

@@ -18,6 +18,7 @@ from htmldate.utils import Extractor as DateOptions
 from selectolax.lexbor import LexborHTMLParser
 from trafilatura.settings import set_date_params
 
+from .blocks import Block, line_blocks
 from .dates import day, local_day, normalize_date
 from .metadata import PageMeta, merge, page_metadata, parse_head
 from .text import fold, split_paragraphs
@@ -30,6 +31,8 @@ _URL_DATE_OPTIONS = DateOptions(extensive=False, max=datetime(2100, 1, 1), min=M
 @dataclass
 class Extracted:
     paragraphs: list[str]
+    # The block each paragraph comes from (cleaner.blocks); one per paragraph.
+    blocks: list[Block] = field(default_factory=list)
     title: str | None = None
     description: str | None = None
     author: str | None = None
@@ -167,8 +170,10 @@ def extract(html: str, url: str | None = None, with_metadata: bool = True,
     )
     if doc is None:
         return None
+    paragraphs = split_paragraphs(doc.text or "")
     return Extracted(
-        paragraphs=split_paragraphs(doc.text or ""),
+        paragraphs=paragraphs,
+        blocks=line_blocks(doc.body, paragraphs),
         title=doc.title or None,
         description=doc.description or None,
         author=doc.author or None,

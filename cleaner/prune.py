@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from .text import fold
+
 CODE = ("script", "style", "template", "iframe", "svg", "canvas", "object", "embed", "button",
         "select", "input", "textarea", "label")
 LANDMARKS = ("nav", "aside", "footer", "form", "dialog")
@@ -64,6 +66,9 @@ MIN_PARAGRAPH_TEXT = 500  # characters of <p> text below which a page is "not bu
 class PruneReport:
     removed: dict[str, int] = field(default_factory=dict)
     captions: list[str] = field(default_factory=list)
+    # The page's <h1>-<h6> texts (folded, cleaner.text.fold) and their levels: a line the
+    # extractor printed as a paragraph that is one of these is a heading (cleaner.blocks).
+    headings: dict[str, int] = field(default_factory=dict)
     trace: list[tuple[str, str]] | None = None  # (reason, text) of removed nodes, when asked
     # Characters of <p> text left after the structural rules: what an extractor should find.
     paragraph_chars: int = 0
@@ -271,6 +276,8 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
         return html, report
     tree = LexborHTMLParser(html)
     report.captions = [t for t in (_text(n) for n in tree.css("figcaption")) if t]
+    for node in tree.css("h1, h2, h3, h4, h5, h6"):
+        report.headings.setdefault(fold(_text(node)), int(node.tag[1]))
 
     def remove(nodes: list[LexborNode], reason: str, guard: _Guard) -> None:
         for node in nodes:

@@ -149,11 +149,12 @@ def _is_copy(paras: list[_Para], run: list[tuple[int, int]]) -> bool:
     return len(prose) >= MIN_COPY_SENTENCES and sum(paras[i].words for i in prose) >= MIN_RUN_WORDS
 
 
-def _collapse_once(paragraphs: list[str], not_prose: Callable[[str], bool] | None) -> list[str]:
+def _collapse_once(paragraphs: list[str], not_prose: Callable[[str], bool] | None) -> list[int]:
+    """The indices of the paragraphs one pass keeps."""
     paras = _prepare(paragraphs, not_prose)
     matches = _earlier_matches(paras)
     if not any(matches):
-        return paragraphs
+        return list(range(len(paragraphs)))
     drop: set[int] = set()
     for run in _runs(paras, matches):
         # Pairs an earlier run already resolved are out; the rest of the run still counts.
@@ -166,7 +167,7 @@ def _collapse_once(paragraphs: list[str], not_prose: Callable[[str], bool] | Non
         later_span = _copy_words(paras, later, matched, limit=len(paras))
         earlier_span = _copy_words(paras, earlier, matched, limit=later[0])
         drop.update(earlier if later_span > earlier_span else later)
-    return [text for k, text in enumerate(paragraphs) if k not in drop]
+    return [k for k in range(len(paragraphs)) if k not in drop]
 
 
 def collapse_repeats(paragraphs: list[str],
@@ -178,9 +179,16 @@ def collapse_repeats(paragraphs: list[str],
     nothing changes, so collapsing a collapsed list is a no-op. `not_prose` tells sentences
     that are not article text (a comment prompt) so that they never make a copy look longer.
     """
-    kept = list(paragraphs)
+    kept = kept_after_repeats(paragraphs, not_prose)
+    return [paragraphs[k] for k in kept], len(paragraphs) - len(kept)
+
+
+def kept_after_repeats(paragraphs: list[str],
+                       not_prose: Callable[[str], bool] | None = None) -> list[int]:
+    """The indices of the paragraphs collapse_repeats keeps, in order."""
+    kept = list(range(len(paragraphs)))
     while True:
-        again = _collapse_once(kept, not_prose)
+        again = _collapse_once([paragraphs[k] for k in kept], not_prose)
         if len(again) == len(kept):
-            return kept, len(paragraphs) - len(kept)
-        kept = again
+            return kept
+        kept = [kept[k] for k in again]

@@ -16,6 +16,7 @@ from records.charsets import decode_text
 from records.outcomes import CLEAN_ERROR, CLEAN_NO_CONTENT, CLEAN_TIMEOUT, CLEANED
 from records.urls import canonicalize, is_site_root, same_site
 
+from .blocks import line_blocks, marked_headings, subheads
 from .boilerplate import post_pass
 from .deadline import CleanTimeout, deadline
 from .extract import (
@@ -28,7 +29,8 @@ from .extract import (
 )
 from .lines import is_prompt
 from .prune import prune
-from .repeats import collapse_repeats
+from .markdown import render
+from .repeats import kept_after_repeats
 from .selectors import Selectors
 from .text import content_hash, printed_date, split_paragraphs, word_count
 from .text_dump import find_headline
@@ -67,6 +69,10 @@ class CleanConfig:
     # content_selector/drop_selectors), which win for that source's pages.
     selectors: Selectors | None = None
     source_selectors: Mapping[str, Selectors] = field(default_factory=dict, hash=False)
+    # The `markdown` field: links as absolute [text](url), images with their captions; both
+    # off by default (the text first).
+    links: bool = False
+    images: bool = False
 
     def selectors_of(self, source: str) -> Selectors | None:
         return self.source_selectors.get(source, self.selectors)
@@ -113,9 +119,11 @@ class Cleaner:
                                       self.config.fast, self.config.selectors_of(page.source))
             if ex is None:
                 return None
-        kept, repeated = collapse_repeats(ex.paragraphs, not_prose=is_prompt)
-        post = post_pass(kept, title=ex.title, description=ex.description, captions=captions,
-                         author=ex.author)
+        unique = kept_after_repeats(ex.paragraphs, not_prose=is_prompt)
+        repeated = len(ex.paragraphs) - len(unique)
+        post = post_pass([ex.paragraphs[i] for i in unique], title=ex.title,
+                         description=ex.description, captions=captions, author=ex.author)
+        kept = [unique[i] for i in post.kept_index]
         if repeated:
             drops["repeat"] = repeated
         drops.update((f"post.{k}", v) for k, v in post.reasons().items())
@@ -132,6 +140,7 @@ class Cleaner:
             sitename=ex.sitename,
             language=ex.language,
             text=body,
+            markdown=render(ex.title, subheads([(ex.paragraphs[i], ex.blocks[i]) for i in kept])),
             word_count=words,
             content_hash=content_hash(body),
             image_url=ex.image_url,
@@ -171,9 +180,10 @@ def _from_html(html: str, url: str | None, drops: dict[str, int], fast: bool = F
             if ex is None:
                 ex = raw
             else:  # the metadata read from the pruned page is as good
-                ex.paragraphs = raw.paragraphs
+                ex.paragraphs, ex.blocks = raw.paragraphs, raw.blocks
     if ex is None:
         return None, report.captions
+    ex.blocks = marked_headings(ex.paragraphs, ex.blocks, report.headings)
     if own:
         ex.date = url_day(url)  # what trafilatura would have read first
     return with_declared(ex, head, base_url=url), report.captions
@@ -193,7 +203,8 @@ def _missed_most(ex: Extracted | None, paragraph_chars: int,
 def _from_text(text: str) -> Extracted:
     paragraphs = split_paragraphs(text)
     title, standfirst = find_headline(paragraphs)
-    return Extracted(paragraphs=paragraphs, title=title, description=standfirst)
+    return Extracted(paragraphs=paragraphs, blocks=line_blocks(None, paragraphs), title=title,
+                     description=standfirst)
 
 
 def _canonical(url: str, declared: str | None) -> str:

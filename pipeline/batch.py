@@ -85,9 +85,11 @@ from .options import (
     add_dedup_options,
     add_executor_options,
     add_fetch_options,
+    add_markdown_options,
     dedup_config,
     executor_for,
     fetch_config,
+    markdown_flags,
 )
 from .progress import Output
 from .recorded import run_recorded
@@ -279,7 +281,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
             with Fetcher(fetch_config(args)) as fetcher:
                 items = batch_items(sources, fetcher, history, args.max_age,
                                     args.allow_local_files)
-                return ingest(items, db, fetcher, source_cleaner(sources),
+                return ingest(items, db, fetcher,
+                              source_cleaner(sources, **markdown_flags(args)),
                               on_result=output.result, run_id=run_id, revalidated=True,
                               dedup=dedup_config(args), executor=executor_for(args))
         finally:
@@ -325,6 +328,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_allow_local_files(p)
     add_log_json(p)
     add_dedup_options(p)
+    add_markdown_options(p)
     add_fetch_options(p)
     add_executor_options(p)
     p.set_defaults(func=cmd_batch)

@@ -8,10 +8,11 @@ The program starts in pipeline/entry.py, which sends search, export and stats to
                                                    one line per input
     scrape batch [--sources FILE] [--db PATH] [--log-json]
                                                    the same for the sources of a TOML file
-    scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text]
+    scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text|markdown]
                                                    print the clean record, store nothing
 ingest and clean take --content-selector CSS and --drop-selector CSS (repeatable): the
-article's container and boxes to remove, for every page (cleaner/selectors.py).
+article's container and boxes to remove, for every page (cleaner/selectors.py); ingest,
+batch, clean and reclean take --links and --images: what the `markdown` field keeps.
     scrape dups [--min-size N] [--json] [--db PATH]
                                                    stories stored more than once
 ingest, batch and clean take the fetch options: --timeout, --delay, --concurrency, --per-host,
@@ -51,6 +52,7 @@ from .options import (
     add_dedup_options,
     add_executor_options,
     add_fetch_options,
+    add_markdown_options,
     add_selector_options,
     clean_config,
     dedup_config,
@@ -167,6 +169,10 @@ def cmd_clean(args: argparse.Namespace) -> int:
     a = result.article
     if args.format == "json":
         print(json.dumps(a.to_dict(), ensure_ascii=False, indent=2))
+    elif args.format == "markdown":
+        from .markdown_files import markdown_document  # PyYAML only for this format
+
+        sys.stdout.write(markdown_document(a.to_dict()))
     else:
         head = [x for x in (a.title, a.description, a.date) if x]
         print("\n".join(head) + ("\n\n" if head else "") + a.text)
@@ -228,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=DEFAULT_DB, help=f"SQLite database (default: {DEFAULT_DB})")
     add_dedup_options(p)
     add_selector_options(p)
+    add_markdown_options(p)
     batch.add_log_json(p)
     add_fetch_options(p)
     add_executor_options(p)
@@ -237,8 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", metavar="URL_OR_PATH")
     p.add_argument("--url", default=None, metavar="ORIGINAL_URL",
                    help="where a local file came from (keys the record, resolves links)")
-    p.add_argument("--format", choices=("json", "text"), default="json")
+    p.add_argument("--format", choices=("json", "text", "markdown"), default="json",
+                   help="json: the record (default); text: title, standfirst, date, body; "
+                        "markdown: YAML front matter and the markdown field")
     add_selector_options(p)
+    add_markdown_options(p)
     add_fetch_options(p)
     p.set_defaults(func=cmd_clean)
 

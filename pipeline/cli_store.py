@@ -4,6 +4,8 @@
                                       ranked articles for a full-text query, with snippets
     scrape export [--format jsonl|csv] [--since DATE] [--unique] [--output FILE] [--db PATH]
                                       every stored article, streamed, one per line or row
+    scrape export --format markdown --output DIR [--since DATE] [--unique] [--db PATH]
+                                      one .md file per article, with YAML front matter
     scrape stats [--json] [--db PATH]
                                       fetches by source and outcome, articles, the last run
 
@@ -270,6 +272,18 @@ def cmd_export(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
             refuse_overwrite(args.output, args.db)
         except OutputIsDatabase as exc:
             raise UsageError(f"--output {exc}") from None
+    if args.format == "markdown":  # one file per article (pipeline/markdown_files.py)
+        from .markdown_files import export_markdown  # PyYAML only for this format
+
+        if not to_file or (Path(args.output).exists() and not Path(args.output).is_dir()):
+            raise UsageError("--format markdown writes one file per article: give --output DIR"
+                             + (f" ({args.output} is not a directory)" if to_file else ""))
+        rows = export_rows(db, since=args.since, unique=args.unique)
+        with closing(rows), sigterm_raises():
+            count = export_markdown(rows, Path(args.output), {os.path.realpath(args.db)})
+        print(printable(f"scrape export: {count} article(s) to {args.output.rstrip('/')}/"),
+              file=sys.stderr)
+        return 0
     csv_format = args.format == "csv"
     # CSV carries tags as the stored JSON text; JSONL as an array.
     rows = export_rows(db, since=args.since, unique=args.unique, decode_tags=not csv_format)
@@ -370,15 +384,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: _run(args, cmd_search))
 
     p = sub.add_parser(
-        "export", help="stream stored articles as JSON lines or CSV",
+        "export", help="stream stored articles as JSON lines or CSV, or write Markdown files",
         description="Every stored article in id order, streamed (nothing is held in "
                     "memory): id, the record's fields in order, first_seen_at, updated_at. "
                     "JSONL has tags as an array; CSV has them as JSON text and empty fields "
                     "for nulls, and text starting with = + - @ tab or CR gets a leading ' "
-                    "(a spreadsheet would run it as a formula).")
-    p.add_argument("--format", choices=("jsonl", "csv"), default="jsonl",
+                    "(a spreadsheet would run it as a formula). Markdown: a file ID-SLUG.md "
+                    "per article in --output DIR (YAML front matter, the markdown field); "
+                    "files of the same names are replaced, others kept.")
+    p.add_argument("--format", choices=("jsonl", "csv", "markdown"), default="jsonl",
                    help="jsonl: one JSON object per line (default); csv: a header row, "
-                        "then one row per article")
+                        "then one row per article; markdown: one .md file per article "
+                        "(needs --output DIR)")
     p.add_argument("--since", type=since_arg, default=None, metavar="DATE",
                    help="only articles stored new or changed (updated_at) at or after DATE: "
                         "YYYY-MM-DD (midnight UTC) or an ISO 8601 date and time (UTC unless "
@@ -390,7 +407,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--output", "-o", default=None, metavar="FILE",
                    help="write to FILE (replaced whole, only when the export succeeds; "
                         "never the database or its -wal, -shm, -journal, .lock files) "
-                        "instead of standard output")
+                        "instead of standard output; with --format markdown, the directory "
+                        "DIR (created when missing)")
     p.add_argument("--db", default=DEFAULT_DB, help=db_help)
     p.set_defaults(func=lambda args: _run(args, cmd_export))
 

@@ -83,11 +83,25 @@ def add_selector_options(p: argparse.ArgumentParser) -> None:
                         "links, newsletter boxes); repeatable, up to 50")
 
 
+def add_markdown_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--links", action="store_true",
+                   help="keep links in the markdown field as absolute [text](url)")
+    p.add_argument("--images", action="store_true",
+                   help="keep images, with their captions, in the markdown field")
+
+
+def markdown_flags(args: argparse.Namespace) -> dict[str, bool]:
+    """CleanConfig's links= and images= as --links and --images ask (off where a command
+    has no such options)."""
+    return {"links": getattr(args, "links", False), "images": getattr(args, "images", False)}
+
+
 def clean_config(args: argparse.Namespace) -> CleanConfig:
     """The cleaning the options ask for; SelectorError (its reason for --drop-selector) when
     they name too many selectors."""
     return CleanConfig(selectors=Selectors.of({CONTENT: args.content_selector,
-                                               DROP: args.drop_selector or None}))
+                                               DROP: args.drop_selector or None}),
+                       **markdown_flags(args))
 
 
 def add_dedup_options(p: argparse.ArgumentParser) -> None:

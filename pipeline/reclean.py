@@ -37,7 +37,7 @@ from store.pages import unpack
 from .cli_store import no_database
 from .command import DEFAULT_DB, EXIT_USAGE
 from .executors import CleanSteps, Executor, InProcess
-from .options import add_executor_options, executor_for
+from .options import add_executor_options, add_markdown_options, executor_for, markdown_flags
 from .recorded import run_recorded
 from .sources_file import sources_or_report
 from .terminal import printable
@@ -159,7 +159,8 @@ def cmd_reclean(args: argparse.Namespace) -> int:
     def work(db: sqlite_utils.Database, run_id: int, output: RecleanOutput) -> RecleanSummary:
         return reclean(db, since=args.since, on_result=output.result,
                        cleaner=Cleaner(CleanConfig(source_selectors=(
-                           stored_selectors(db) if selectors is None else selectors))),
+                           stored_selectors(db) if selectors is None else selectors),
+                           **markdown_flags(args))),
                        executor=executor_for(args))
 
     return run_recorded("reclean", args, work, RecleanOutput(verbose=args.verbose))
@@ -196,5 +197,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="clean each source's pages with the content_selector and "
                         "drop_selectors of this sources file (default: as its last batch "
                         "run read them)")
+    add_markdown_options(p)
     add_executor_options(p, cluster=False)
     p.set_defaults(func=cmd_reclean)  # `scrape -v reclean` also lists unchanged pages

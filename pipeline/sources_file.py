@@ -261,7 +261,10 @@ def sources_or_report(path: str, command: str) -> list[Source] | None:
         return None
 
 
-def source_cleaner(sources: Iterable[Source]) -> Cleaner:
-    """The cleaner of a run: each source's selectors for the pages it claims (Page.source)."""
+def source_cleaner(sources: Iterable[Source], links: bool = False,
+                   images: bool = False) -> Cleaner:
+    """The cleaner of a run: each source's selectors for the pages it claims (Page.source);
+    `links`, `images`: what the markdown field keeps (--links, --images)."""
     return Cleaner(CleanConfig(source_selectors={s.name: s.selectors for s in sources
-                                                 if s.selectors is not None}))
+                                                 if s.selectors is not None},
+                               links=links, images=images))

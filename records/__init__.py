@@ -78,6 +78,10 @@ class Article:
     sitename: str | None = None
     language: str | None = None
     text: str = ""
+    # The body as CommonMark (GFM tables): the headline as "# ", subheads, lists, quotes and
+    # tables as the page marks them up; the same lines as `text`. None in a row stored
+    # before this field existed, until `scrape reclean` fills it.
+    markdown: str | None = None
     word_count: int = 0
     content_hash: str = ""
     image_url: str | None = None

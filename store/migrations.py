@@ -215,10 +215,17 @@ def m007_article_removed_words(db: sqlite_utils.Database) -> None:
     db["articles"].add_column("removed_words", int)
 
 
+def m008_article_markdown(db: sqlite_utils.Database) -> None:
+    """The body as CommonMark (Article.markdown); NULL for articles stored before, until
+    `scrape reclean` fills it from their kept page (exports render the text meanwhile).
+    Not indexed for search: `text` holds the same words."""
+    db["articles"].add_column("markdown", str)
+
+
 MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
                                m003_fetch_validators_and_source, m004_duplicates,
                                m005_runs_sources_pages_search, m006_fts_indexed_per_batch,
-                               m007_article_removed_words]
+                               m007_article_removed_words, m008_article_markdown]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:
