@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser
 from trafilatura.settings import set_date_params
 
 from .blocks import Block, line_blocks
+from .media import Media
 from .dates import day, local_day, normalize_date
 from .metadata import PageMeta, merge, page_metadata, parse_head
 from .text import fold, split_paragraphs
@@ -43,6 +44,7 @@ class Extracted:
     url: str | None = None  # the page's own canonical link or og:url
     image_url: str | None = None
     tags: list[str] = field(default_factory=list)
+    media: Media | None = None  # the page's links and images, when the markdown keeps them
 
 
 @dataclass

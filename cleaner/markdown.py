@@ -17,6 +17,8 @@ from itertools import groupby
 from markdownify import MarkdownConverter
 
 from .blocks import HEADING, ITEM, PRE, QUOTE, ROW, RULE, Block
+from .media import Image, Media
+from .text import fold
 
 _BACKTICKS = re.compile(r"`+")
 # Characters that are markup wherever they stand: code spans, links, raw HTML and entities,
@@ -63,9 +65,14 @@ def _esc(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def render(title: str | None, lines: Iterable[tuple[str, Block]]) -> str:
-    """Markdown of an article: `title` as "# ", then `lines` (text lines with their blocks)."""
-    return _convert(_document(title, list(lines)))
+def render(title: str | None, lines: Iterable[tuple[str, Block]], media: Media | None = None,
+           lead: Image | None = None) -> str:
+    """Markdown of an article: `title` as "# ", then `lines` (text lines with their blocks).
+
+    With `media` (cleaner.media), a line's links become Markdown links and the page's images
+    between the first and the last line are put at the start of the block they precede;
+    `lead`, the article's own image, goes under the headline unless it is one of them."""
+    return _convert(_Document(media).html(title, list(lines), lead))
 
 
 def from_text(title: str | None, text: str) -> str:
@@ -80,23 +87,116 @@ def _convert(document: str) -> str:
     return out + "\n" if out else ""
 
 
-def _document(title: str | None, lines: list[tuple[str, Block]]) -> str:
-    ranks = sorted({b.level for _, b in lines if b.kind == HEADING})
-    levels = {level: min(6, 2 + i) for i, level in enumerate(ranks)}
-    parts = [f"<h1>{_esc(title)}</h1>"] if title else []
-    # Runs of lines of one container (a list, a table, a quote), then of one block.
-    for (kind, group), run in groupby(lines, key=_container):
-        blocks = [list(u) for _, u in groupby(run, key=lambda lb: lb[1].unit)]
-        if kind == ITEM:
-            parts.append(_list(blocks))
-        elif kind == ROW:
-            parts.append(_table([b for b in blocks if b[0][1].kind == ROW]))
-        elif kind == QUOTE:
-            parts.append("<blockquote>" + "".join(_paragraph(b) for b in blocks)
-                         + "</blockquote>")
-        else:
-            parts.extend(_single(b, levels) for b in blocks)
-    return "".join(parts)
+class _Document:
+    """The article as HTML for markdownify."""
+
+    def __init__(self, media: Media | None) -> None:
+        self.media = media
+
+    def text(self, line: str) -> str:
+        """A line escaped, with its links when asked for."""
+        links = self.media.links.get(fold(line)) if self.media is not None else None
+        if not links:
+            return _esc(line)
+        out, rest = [], line
+        for anchor, url in links:
+            at = rest.find(anchor)
+            if at < 0:
+                continue
+            out.append(_esc(rest[:at]))
+            out.append(f'<a href="{html.escape(url)}">{_esc(anchor)}</a>')
+            rest = rest[at + len(anchor):]
+        return "".join(out) + _esc(rest)
+
+    def html(self, title: str | None, lines: list[tuple[str, Block]],
+             lead: Image | None) -> str:
+        ranks = sorted({b.level for _, b in lines if b.kind == HEADING})
+        levels = {level: min(6, 2 + i) for i, level in enumerate(ranks)}
+        parts = [f"<h1>{_esc(title)}</h1>"] if title else []
+        images = self._images(lines, title)
+        if lead is not None and all(lead.src != image.src for _, image in images):
+            parts.append(_figure(lead))
+        # Runs of lines of one container (a list, a table, a quote), then of one block.
+        for (kind, _), run in groupby(lines, key=_container):
+            blocks = [list(u) for _, u in groupby(run, key=lambda lb: lb[1].unit)]
+            place = self._place(blocks[0][0][0])
+            while images and place is not None and images[0][0] < place:
+                parts.append(_figure(images.pop(0)[1]))
+            if kind == ITEM:
+                parts.append(self._list(blocks))
+            elif kind == ROW:
+                parts.append(_table([b for b in blocks if b[0][1].kind == ROW]))
+            elif kind == QUOTE:
+                parts.append("<blockquote>" + "".join(self._paragraph(b) for b in blocks)
+                             + "</blockquote>")
+            else:
+                parts.extend(self._single(b, levels) for b in blocks)
+        return "".join(parts)
+
+    def _place(self, line: str) -> int | None:
+        return self.media.order.get(fold(line)) if self.media is not None else None
+
+    def _images(self, lines: list[tuple[str, Block]],
+                title: str | None) -> list[tuple[int, Image]]:
+        """The page's images from the headline (or the first line) to the last line."""
+        if self.media is None or not self.media.images:
+            return []
+        places = [p for p in (self._place(t) for t, _ in lines) if p is not None]
+        if not places:
+            return []
+        first, last = min(places), max(places)
+        headline = self._place(title) if title else None
+        if headline is not None and headline < first:
+            first = headline
+        return [(i, image) for i, image in self.media.images if first < i < last]
+
+    def _single(self, block: list[tuple[str, Block]], levels: dict[int, int]) -> str:
+        first = block[0][1]
+        if first.kind == HEADING:
+            level = levels[first.level]
+            return f"<h{level}>{self.text(' '.join(t for t, _ in block))}</h{level}>"
+        if first.kind == PRE:
+            return f"<pre><code>{_esc(chr(10).join(t for t, _ in block))}</code></pre>"
+        if first.kind == QUOTE:  # a quote element with text of its own
+            return f"<blockquote>{self._paragraph(block)}</blockquote>"
+        return self._paragraph(block)
+
+    def _paragraph(self, block: list[tuple[str, Block]]) -> str:
+        return "<p>" + "<br>".join(self.text(t) for t, _ in block) + "</p>"
+
+    def _item_text(self, block: list[tuple[str, Block]]) -> str:
+        texts = [t for t, _ in block]
+        if texts[0].startswith("- "):  # trafilatura's marker, not the item's text
+            texts[0] = texts[0][2:]
+        return "<br>".join(self.text(t) for t in texts)
+
+    def _list(self, blocks: list[list[tuple[str, Block]]]) -> str:
+        """Nested <ul>/<ol> from items with their depths; a depth with no parent item kept
+        (the post-pass dropped it) hangs from the item above."""
+        out: list[str] = []
+        stack: list[str] = []  # open list tags, one per depth
+        for block in blocks:
+            item = block[0][1]
+            depth = min(item.level, len(stack))  # never more than one level below the last
+            tag = "ol" if item.ordered else "ul"
+            if len(stack) == depth + 1 and stack[-1] != tag:  # another kind of list here
+                out.append(f"</li></{stack.pop()}>")
+            while len(stack) > depth + 1:
+                out.append(f"</li></{stack.pop()}>")
+            if len(stack) == depth + 1:
+                out.append("</li>")
+            else:
+                out.append(f"<{tag}>")
+                stack.append(tag)
+            out.append(f"<li>{self._item_text(block)}")
+        while stack:
+            out.append(f"</li></{stack.pop()}>")
+        return "".join(out)
+
+
+def _figure(image: Image) -> str:
+    out = f'<p><img src="{html.escape(image.src)}" alt="{html.escape(image.alt)}"></p>'
+    return out + (f"<p><em>{_esc(image.caption)}</em></p>" if image.caption else "")
 
 
 def _container(line: tuple[str, Block]) -> tuple[str, int]:
@@ -105,53 +205,6 @@ def _container(line: tuple[str, Block]) -> tuple[str, int]:
     if kind in (ITEM, ROW, QUOTE) and block.group >= 0:
         return kind, block.group
     return "", block.unit  # a block on its own
-
-
-def _single(block: list[tuple[str, Block]], levels: dict[int, int]) -> str:
-    first = block[0][1]
-    if first.kind == HEADING:
-        level = levels[first.level]
-        return f"<h{level}>{_esc(' '.join(t for t, _ in block))}</h{level}>"
-    if first.kind == PRE:
-        return f"<pre><code>{_esc(chr(10).join(t for t, _ in block))}</code></pre>"
-    if first.kind == QUOTE:  # a quote element with text of its own
-        return f"<blockquote>{_paragraph(block)}</blockquote>"
-    return _paragraph(block)
-
-
-def _paragraph(block: list[tuple[str, Block]]) -> str:
-    return "<p>" + "<br>".join(_esc(t) for t, _ in block) + "</p>"
-
-
-def _item_text(block: list[tuple[str, Block]]) -> str:
-    texts = [t for t, _ in block]
-    if texts[0].startswith("- "):  # trafilatura's marker, not the item's text
-        texts[0] = texts[0][2:]
-    return "<br>".join(_esc(t) for t in texts)
-
-
-def _list(blocks: list[list[tuple[str, Block]]]) -> str:
-    """Nested <ul>/<ol> from items with their depths; a depth with no parent item kept
-    (the post-pass dropped it) hangs from the item above."""
-    out: list[str] = []
-    stack: list[str] = []  # open list tags, one per depth
-    for block in blocks:
-        item = block[0][1]
-        depth = min(item.level, len(stack))  # never more than one level below the last
-        tag = "ol" if item.ordered else "ul"
-        if len(stack) == depth + 1 and stack[-1] != tag:  # another kind of list here
-            out.append(f"</li></{stack.pop()}>")
-        while len(stack) > depth + 1:
-            out.append(f"</li></{stack.pop()}>")
-        if len(stack) == depth + 1:
-            out.append("</li>")
-        else:
-            out.append(f"<{tag}>")
-            stack.append(tag)
-        out.append(f"<li>{_item_text(block)}")
-    while stack:
-        out.append(f"</li></{stack.pop()}>")
-    return "".join(out)
 
 
 def _table(rows: list[list[tuple[str, Block]]]) -> str:

@@ -30,6 +30,7 @@ from .extract import (
 from .lines import is_prompt
 from .prune import prune
 from .markdown import render
+from .media import Image, page_media
 from .repeats import kept_after_repeats
 from .selectors import Selectors
 from .text import content_hash, printed_date, split_paragraphs, word_count
@@ -116,7 +117,8 @@ class Cleaner:
             ex = _from_text(text)
         else:
             ex, captions = _from_html(text, url if url.startswith("http") else None, drops,
-                                      self.config.fast, self.config.selectors_of(page.source))
+                                      self.config.fast, self.config.selectors_of(page.source),
+                                      (self.config.links, self.config.images))
             if ex is None:
                 return None
         unique = kept_after_repeats(ex.paragraphs, not_prose=is_prompt)
@@ -129,6 +131,10 @@ class Cleaner:
         drops.update((f"post.{k}", v) for k, v in post.reasons().items())
         body = "\n".join(post.kept)
         words = word_count(body)
+        caption = post.caption or (captions[0] if captions else None)
+        lead = (Image(ex.image_url, caption=caption or "")
+                if self.config.images and ex.image_url else None)
+        lines = subheads([(ex.paragraphs[i], ex.blocks[i]) for i in kept])
         return Article(
             url=url,
             canonical_url=_canonical(url, ex.url),
@@ -140,11 +146,11 @@ class Cleaner:
             sitename=ex.sitename,
             language=ex.language,
             text=body,
-            markdown=render(ex.title, subheads([(ex.paragraphs[i], ex.blocks[i]) for i in kept])),
+            markdown=render(ex.title, lines, ex.media, lead),
             word_count=words,
             content_hash=content_hash(body),
             image_url=ex.image_url,
-            image_caption=post.caption or (captions[0] if captions else None),
+            image_caption=caption,
             tags=ex.tags,
             repeated_paragraphs_removed=repeated,
             removed_words=max(0, sum(map(word_count, ex.paragraphs)) - words),
@@ -154,8 +160,10 @@ class Cleaner:
 
 
 def _from_html(html: str, url: str | None, drops: dict[str, int], fast: bool = False,
-               selectors: Selectors | None = None) -> tuple[Extracted | None, list[str]]:
-    """Pre-pass, trafilatura and the page's declared metadata: (extracted, figure captions)."""
+               selectors: Selectors | None = None,
+               media: tuple[bool, bool] = (False, False)) -> tuple[Extracted | None, list[str]]:
+    """Pre-pass, trafilatura and the page's declared metadata: (extracted, figure captions).
+    `media`: whether the links, the images of the pruned page are wanted (cleaner.media)."""
     served = html  # declarations are read from the page as served, whatever selectors keep
     if selectors is not None:  # the user's selectors hold for the fallback below too
         html, found = selectors.apply(html)
@@ -184,6 +192,8 @@ def _from_html(html: str, url: str | None, drops: dict[str, int], fast: bool = F
     if ex is None:
         return None, report.captions
     ex.blocks = marked_headings(ex.paragraphs, ex.blocks, report.headings)
+    if any(media):
+        ex.media = page_media(pruned, url, *media)
     if own:
         ex.date = url_day(url)  # what trafilatura would have read first
     return with_declared(ex, head, base_url=url), report.captions
