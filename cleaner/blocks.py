@@ -11,6 +11,7 @@ they keep become the `markdown` field (cleaner.markdown).
 from __future__ import annotations
 
 import difflib
+from copy import deepcopy
 from dataclasses import dataclass
 
 from lxml.etree import _Element
@@ -40,6 +41,7 @@ class Block:
     ordered: bool = False  # an item of a numbered list
     head: bool = False  # a table row of header cells
     cells: tuple[str, ...] = ()  # a table row's cells
+    raw: str = ""  # preformatted text as written (its lines keep their indentation)
 
 
 def paragraph(unit: int) -> Block:
@@ -103,7 +105,7 @@ class _Walk:
         elif tag == "head":
             self.leaf(el, Block(HEADING, self.next_id(), quote, level=_level(el)))
         elif tag in _CODE:
-            self.leaf(el, Block(PRE, self.next_id(), quote))
+            self.leaf(el, Block(PRE, self.next_id(), quote, raw="".join(el.itertext())))
         elif tag == "quote":
             self.leaf(el, Block(QUOTE, self.next_id(), self.next_id()))
         elif quote >= 0:
@@ -118,16 +120,15 @@ class _Walk:
             self.leaf(item, block)
             return
         # The item's own text, then its sublists' items one level deeper.
-        own = _without(item, sublists)
+        own = _without(item)
         self.leaf(own, block)
         for sub in sublists:  # one list in Markdown with its sublists: the same group
             for child in sub.iterchildren("item"):
                 self.item(child, group, sub.get("rend") == "ol", depth + 1, quote)
 
 
-def _without(item: _Element, sublists: list[_Element]) -> _Element:
-    from copy import deepcopy
-
+def _without(item: _Element) -> _Element:
+    """A copy of a list item without its sublists."""
     own = deepcopy(item)
     for sub in list(own):
         if sub.tag == "list":

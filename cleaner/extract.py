@@ -19,8 +19,8 @@ from selectolax.lexbor import LexborHTMLParser
 from trafilatura.settings import set_date_params
 
 from .blocks import Block, line_blocks
-from .media import Media
 from .dates import day, local_day, normalize_date
+from .media import Media
 from .metadata import PageMeta, merge, page_metadata, parse_head
 from .text import fold, split_paragraphs
 from .values import absolute

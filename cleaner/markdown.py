@@ -18,7 +18,7 @@ from markdownify import MarkdownConverter
 
 from .blocks import HEADING, ITEM, PRE, QUOTE, ROW, RULE, Block
 from .media import Image, Media
-from .text import fold
+from .text import fold, split_paragraphs
 
 _BACKTICKS = re.compile(r"`+")
 # Characters that are markup wherever they stand: code spans, links, raw HTML and entities,
@@ -26,14 +26,17 @@ _BACKTICKS = re.compile(r"`+")
 _INLINE = re.compile(r"([\\`\[\]<&~|])")
 # Markup only at the start of a line: a list marker, a heading's "#", a quote's ">", a
 # setext underline. Every line starts a text node here (a block or a <br> before it).
-_LINE_START = re.compile(r"^(\s*)(?:([-+*]|#{1,6})(?=\s|$)|([>=])|(\d{1,9})([.)])(?=\s|$))")
+_LINE_START = re.compile(r"^(\s*)(?:(#{1,6})(?=\s|$)|([-+>=])|(\d{1,9})([.)])(?=\s|$))")
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+# A heading's closing "#"s, which CommonMark strips.
+_CLOSING_HASHES = re.compile(r"(\s)(#+)(\s*)$")
 
 
 def _escape_start(m: re.Match[str]) -> str:
-    lead, marker, other, number, dot = m.groups()
+    lead, hashes, other, number, dot = m.groups()
     if number is not None:
         return f"{lead}{number}\\{dot}"
-    return f"{lead}\\{marker or other}"
+    return f"{lead}\\{hashes or other}"
 
 
 class _Converter(MarkdownConverter):
@@ -44,6 +47,8 @@ class _Converter(MarkdownConverter):
             return ""
         text = _INLINE.sub(r"\\\1", text)
         text = super().escape(text, parent_tags)
+        if parent_tags & _HEADINGS:
+            text = _CLOSING_HASHES.sub(r"\1\\\2\3", text)
         return _LINE_START.sub(_escape_start, text)
 
     def convert_pre(self, el, text, parent_tags):  # type: ignore[no-untyped-def]
@@ -98,15 +103,17 @@ class _Document:
         links = self.media.links.get(fold(line)) if self.media is not None else None
         if not links:
             return _esc(line)
-        out, rest = [], line
-        for anchor, url in links:
-            at = rest.find(anchor)
-            if at < 0:
+        out, done = [], 0  # the line up to `done` is written
+        for anchor, url, earlier in links:
+            at = -1
+            for _ in range(earlier + 1):  # its own occurrence, not an earlier one
+                at = line.find(anchor, at + 1)
+            if at < done:
                 continue
-            out.append(_esc(rest[:at]))
+            out.append(_esc(line[done:at]))
             out.append(f'<a href="{html.escape(url)}">{_esc(anchor)}</a>')
-            rest = rest[at + len(anchor):]
-        return "".join(out) + _esc(rest)
+            done = at + len(anchor)
+        return "".join(out) + _esc(line[done:])
 
     def html(self, title: str | None, lines: list[tuple[str, Block]],
              lead: Image | None) -> str:
@@ -155,8 +162,10 @@ class _Document:
         if first.kind == HEADING:
             level = levels[first.level]
             return f"<h{level}>{self.text(' '.join(t for t, _ in block))}</h{level}>"
-        if first.kind == PRE:
-            return f"<pre><code>{_esc(chr(10).join(t for t, _ in block))}</code></pre>"
+        if first.kind == PRE:  # the code as written when all of it is kept
+            lines = [t for t, _ in block]
+            code = first.raw if split_paragraphs(first.raw) == lines else "\n".join(lines)
+            return f"<pre><code>{_esc(code.strip(chr(10)))}</code></pre>"
         if first.kind == QUOTE:  # a quote element with text of its own
             return f"<blockquote>{self._paragraph(block)}</blockquote>"
         return self._paragraph(block)
@@ -166,8 +175,7 @@ class _Document:
 
     def _item_text(self, block: list[tuple[str, Block]]) -> str:
         texts = [t for t, _ in block]
-        if texts[0].startswith("- "):  # trafilatura's marker, not the item's text
-            texts[0] = texts[0][2:]
+        texts[0] = texts[0].removeprefix("- ")  # trafilatura's marker, not the item's text
         return "<br>".join(self.text(t) for t in texts)
 
     def _list(self, blocks: list[list[tuple[str, Block]]]) -> str:

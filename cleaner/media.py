@@ -31,8 +31,9 @@ class Image:
 
 @dataclass
 class Media:
-    # folded text of a block -> its links as (anchor text, absolute URL), in order
-    links: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # folded text of a block -> its links as (anchor text, absolute URL, occurrences of
+    # the anchor text before it), in order
+    links: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
     # folded text of a block -> its place in the page; images with their places
     order: dict[str, int] = field(default_factory=dict)
     images: list[tuple[int, Image]] = field(default_factory=list)
@@ -72,13 +73,18 @@ def page_media(html: str, base_url: str | None, links: bool, images: bool) -> Me
     return media
 
 
-def _links(block: LexborNode, base_url: str | None) -> list[tuple[str, str]]:
+def _links(block: LexborNode, base_url: str | None) -> list[tuple[str, str, int]]:
+    """(anchor text, URL, how often the anchor's words come before it in the block)."""
     out = []
-    for a in block.css("a[href]"):
-        text = a.text(deep=True, separator=" ", strip=True)
-        target = link_target(a.attributes.get("href"), base_url)
-        if text and target:
-            out.append((" ".join(text.split()), target))
+    before: list[str] = []
+    for node in block.traverse(include_text=True):
+        if node.tag == "-text":
+            before.append(node.text_content or "")
+        elif node.tag == "a":
+            text = " ".join(node.text(deep=True, separator=" ").split())
+            target = link_target(node.attributes.get("href"), base_url)
+            if text and target:
+                out.append((text, target, " ".join("".join(before).split()).count(text)))
     return out
 
 

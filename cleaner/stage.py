@@ -28,9 +28,9 @@ from .extract import (
     with_declared,
 )
 from .lines import is_prompt
-from .prune import prune
 from .markdown import render
 from .media import Image, page_media
+from .prune import prune
 from .repeats import kept_after_repeats
 from .selectors import Selectors
 from .text import content_hash, printed_date, split_paragraphs, word_count
