@@ -33,7 +33,17 @@ from typing import Any
 import trafilatura
 from common import git_state, versions
 from markdown_it import MarkdownIt
-from quality_sets import ASB, EVAL, NEWS, SET_NAMES, body_metrics, fold, load_items, read_html, score
+from quality_sets import (
+    ASB,
+    EVAL,
+    NEWS,
+    SET_NAMES,
+    body_metrics,
+    fold,
+    load_items,
+    read_html,
+    score,
+)
 
 from cleaner import Cleaner
 from records import Page
