@@ -56,17 +56,21 @@ bench-store: $(VENV)/.bench-installed
 bench-pipeline: $(VENV)/.bench-installed
 	$(BIN)/python bench/pipeline_speed.py
 
-# make browse: the database (DB) in Datasette on http://127.0.0.1:8001, read through normal
-# (not immutable) connections, so a running ingest or batch can go on writing. Titles, facets
-# and search come from data/datasette-metadata.json, renamed to the database's file name.
-# FLAGS passes options through: make browse FLAGS="--port 9000 --open"
+# make browse: the reader (pipeline/web: /search, /articles/ID, /health) and Datasette's own
+# views of the database (DB) on http://$(HOST):$(PORT). Datasette reads through read-only
+# connections (not immutable ones), so a running ingest or batch goes on writing. Titles,
+# facets and search of its table views come from data/datasette-metadata.json, renamed to the
+# database's file name. FLAGS passes options through: make browse FLAGS="--open"
+PORT ?= 8001
+HOST ?= 127.0.0.1
 $(VENV)/.browse-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,browse]'
 	touch $@
 
 browse: $(VENV)/.browse-installed
+	@test -f '$(DB)' || { echo "make browse: no database at $(DB) (make ingest creates one; DB=PATH names another)" >&2; exit 2; }
 	$(BIN)/python -m pipeline.cli_store data/datasette-metadata.json '$(DB)' > $(VENV)/browse-metadata.json
-	$(BIN)/datasette serve '$(DB)' --metadata $(VENV)/browse-metadata.json $(FLAGS)
+	$(BIN)/datasette serve '$(DB)' --host '$(HOST)' --port '$(PORT)' --metadata $(VENV)/browse-metadata.json $(FLAGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -222,10 +222,21 @@ def m008_article_markdown(db: sqlite_utils.Database) -> None:
     db["articles"].add_column("markdown", str)
 
 
+def m009_reader_indexes(db: sqlite_utils.Database) -> None:
+    """Indexes for the reader (pipeline/web): articles.sitename and articles.language, whose
+    values its filters list with counts without reading every row; fetches(source, run_id,
+    outcome) for a source's runs and outcomes, which replaces the index on source alone."""
+    db["articles"].create_index(["sitename"])
+    db["articles"].create_index(["language"])
+    db["fetches"].create_index(["source", "run_id", "outcome"])
+    db.execute("DROP INDEX idx_fetches_source")
+
+
 MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
                                m003_fetch_validators_and_source, m004_duplicates,
                                m005_runs_sources_pages_search, m006_fts_indexed_per_batch,
-                               m007_article_removed_words, m008_article_markdown]
+                               m007_article_removed_words, m008_article_markdown,
+                               m009_reader_indexes]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

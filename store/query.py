@@ -146,7 +146,38 @@ class Hit:
     sitename: str | None
     duplicate_of: int | None
     score: float
-    snippet: str  # the best-matching passage, matched terms between MARKS
+    snippet: str  # the best-matching passage, matched terms between the search's marks
+    language: str | None = None
+    copies: int = 0  # the stored duplicates of this article (rows whose duplicate_of is its id)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search or a listing keeps besides its words, each None for no condition:
+    the article's `sitename` and `language`, a `fetches.source` that stored it, and its
+    publication `date` within date_from..date_to (YYYY-MM-DD, both included; an article
+    without a date is left out of any range)."""
+
+    site: str | None = None
+    source: str | None = None
+    language: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def where(self, alias: str = "a") -> tuple[list[str], dict[str, str]]:
+        """SQL conditions on the articles row `alias`, and their named parameters."""
+        clauses, params = [], {}
+        for column, key, op in (("sitename", "site", "="), ("language", "language", "="),
+                                ("date", "date_from", ">="), ("date", "date_to", "<=")):
+            value = getattr(self, key)
+            if value is not None:
+                clauses.append(f"{alias}.{column} {op} :f_{key}")
+                params[f"f_{key}"] = value
+        if self.source is not None:
+            clauses.append(f"EXISTS (SELECT 1 FROM fetches f WHERE f.article_id = {alias}.id "
+                           "AND f.source = :f_source)")
+            params["f_source"] = self.source
+        return clauses, params
 
 
 def plain_terms(query: str) -> str:
@@ -178,39 +209,75 @@ def fts_query(db: sqlite_utils.Database, query: str,
 
 
 def search(db: sqlite_utils.Database, query: str, limit: int = 20,
-           unique: bool = False, seconds: float | None = None) -> Iterator[Hit]:
-    """Articles matching `query`, best first (bm25 with WEIGHTS; ties by id), at most `limit`.
+           unique: bool = False, seconds: float | None = None, *, offset: int = 0,
+           filters: Filters | None = None, syntax: bool = True,
+           marks: tuple[str, str] = MARKS) -> Iterator[Hit]:
+    """Articles matching `query`, best first (bm25 with WEIGHTS; ties by id): at most
+    `limit` of them, after skipping the first `offset`.
 
-    `query` is FTS5 syntax or plain words (see fts_query). `unique` leaves out duplicates
-    (rows with `duplicate_of` set): one hit per story, its canonical article, when that
-    article matches. Snippets are computed for the returned hits only. Raises QueryError
-    for a query over the bounds or once the search has spent `seconds` in SQLite (default:
+    `query` is FTS5 syntax or plain words (see fts_query); with `syntax=False` its words
+    are always plain terms (plain_terms). `unique` leaves out duplicates (rows with
+    `duplicate_of` set): one hit per story, its canonical article, when that article
+    matches. `filters` narrows the matches (Filters). Snippets are computed for the
+    returned hits only, the matched terms between `marks`. Raises QueryError for a query
+    over the bounds or once the search has spent `seconds` in SQLite (default:
     SEARCH_SECONDS)."""
     try_index_pending(db.conn)  # articles inserted other than through the Store
-    expression = fts_query(db, query, seconds).expression
+    if syntax:
+        expression = fts_query(db, query, seconds).expression
+    else:
+        if not query.strip():
+            raise QueryError("the query is empty")
+        check_size(query)
+        expression = plain_terms(query)
     weights = ", ".join(str(float(w)) for w in WEIGHTS)
-    where = " AND a.duplicate_of IS NULL" if unique else ""
+    clauses, params = (filters or Filters()).where()
+    if unique:
+        clauses.append("a.duplicate_of IS NULL")
+    where = "".join(f" AND {clause}" for clause in clauses)
     # The inner query ranks every match cheaply and keeps the best `limit`; only those are
     # highlighted for a snippet (store/snippets.py: FTS5's snippet() is quadratic in a
     # hit's matches).
     sql = f"""
         SELECT a.id, a.url, a.canonical_url, a.title, a.date, a.sitename, a.duplicate_of,
-               -top.rank AS score,
+               -top.rank AS score, a.language,
+               (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id),
                highlight(articles_fts, 0, :open, :close),
                highlight(articles_fts, 1, :open, :close),
                highlight(articles_fts, 2, :open, :close)
         FROM (SELECT articles_fts.rowid AS id, bm25(articles_fts, {weights}) AS rank
               FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
               WHERE articles_fts MATCH :match{where}
-              ORDER BY rank, articles_fts.rowid LIMIT :limit) AS top
+              ORDER BY rank, articles_fts.rowid LIMIT :limit OFFSET :offset) AS top
         JOIN articles_fts ON articles_fts.rowid = top.id AND articles_fts MATCH :match
         JOIN articles a ON a.id = top.id
         ORDER BY top.rank, top.id"""
-    params = {"match": expression, "limit": limit, "open": OPEN, "close": CLOSE}
+    params.update({"match": expression, "limit": limit, "offset": max(0, offset),
+                   "open": OPEN, "close": CLOSE})
     budget = SEARCH_SECONDS if seconds is None else seconds
     for row in timed_rows(db.conn, lambda: db.execute(sql, params), budget):
-        snippet = best_snippet(row[8:], SNIPPET_TOKENS, MARKS, ELLIPSIS)
-        yield Hit(*row[:8], snippet=snippet)  # type: ignore[misc]
+        snippet = best_snippet(row[10:], SNIPPET_TOKENS, marks, ELLIPSIS)
+        yield Hit(*row[:8], snippet=snippet, language=row[8], copies=row[9])  # type: ignore[misc]
+
+
+def latest(db: sqlite_utils.Database, limit: int = 20, unique: bool = False, *,
+           offset: int = 0, filters: Filters | None = None) -> list[Hit]:
+    """The most recently stored articles (highest id first) that pass `filters`, as Hits
+    with a score of 0 and the start of the standfirst or body as snippet: a listing
+    without a query."""
+    clauses, params = (filters or Filters()).where()
+    if unique:
+        clauses.append("a.duplicate_of IS NULL")
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    rows = db.execute(
+        f"""SELECT a.id, a.url, a.canonical_url, a.title, a.date, a.sitename, a.duplicate_of,
+                   a.language, (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id),
+                   coalesce(nullif(a.description, ''), substr(a.text, 1, 400))
+            FROM articles a {where} ORDER BY a.id DESC LIMIT :limit OFFSET :offset""",
+        {**params, "limit": limit, "offset": max(0, offset)}).fetchall()
+    return [Hit(*row[:7], score=0.0,  # type: ignore[misc]
+                snippet=best_snippet([row[9]], SNIPPET_TOKENS, MARKS, ELLIPSIS),
+                language=row[7], copies=row[8]) for row in rows]
 
 
 def parse_since(text: str) -> str:

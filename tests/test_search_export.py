@@ -159,7 +159,8 @@ def test_unique_leaves_out_duplicates(db_path, ids, capsys):
     copy = next(h for h in hits if h["id"] == ids["copy"])
     assert copy["duplicate_of"] == ids["story"]
     assert list(hits[0]) == ["id", "url", "canonical_url", "title", "date", "sitename",
-                             "duplicate_of", "score", "snippet"]
+                             "duplicate_of", "score", "snippet", "language", "copies"]
+    assert hits[0]["copies"] == (1 if hits[0]["id"] == ids["story"] else 0)
 
     code, out, _ = cli(capsys, "search", "ferry", "--json", "--unique", "--db", str(db_path))
     assert code == 0
