@@ -164,9 +164,10 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
 
-    def where(self, alias: str = "a") -> tuple[list[str], dict[str, str]]:
+    def where(self, alias: str = "a") -> tuple[list[str], dict[str, Any]]:
         """SQL conditions on the articles row `alias`, and their named parameters."""
-        clauses, params = [], {}
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
         for column, key, op in (("sitename", "site", "="), ("language", "language", "="),
                                 ("date", "date_from", ">="), ("date", "date_to", "<=")):
             value = getattr(self, key)

@@ -396,3 +396,12 @@ def test_the_reader_indexes_are_migrated(tmp_path):
     plan = " ".join(str(r) for r in db.execute(
         "EXPLAIN QUERY PLAN SELECT sitename, count(*) FROM articles GROUP BY sitename"))
     assert "COVERING INDEX" in plan
+
+
+def test_datasettes_own_views_stay_reachable(base, archive):
+    _, ids = archive
+    assert "articles" in get(base, "/archive")
+    assert "Island ferry timetable" in get(base, f"/archive/articles/{ids['ferry']}")
+    rows = httpx.get(base + "/archive.json?sql=select+count(*)+as+n+from+articles&_shape=array",
+                     timeout=30).json()
+    assert rows == [{"n": len(ARTICLES) + len(MANY)}]
