@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test bench bench-quality bench-fetch bench-dedup bench-store bench-pipeline browse venv clean-venv
+.PHONY: ingest test bench bench-quality bench-fetch bench-dedup bench-store bench-pipeline bench-web browse venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,10 @@ batch: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-# bench-quality, bench-dedup, bench-store and bench-pipeline read ../shared/bench (on the team's
+# bench-quality, bench-dedup, bench-store, bench-pipeline and bench-web read ../shared/bench (on the team's
 # machines, not in a user's clone); bench-fetch and bench-pipeline serve pages with nginx on
 # loopback, which they install with apt-get if missing (root).
-bench: bench-quality bench-fetch bench-dedup bench-store bench-pipeline
+bench: bench-quality bench-fetch bench-dedup bench-store bench-pipeline bench-web
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -55,6 +55,9 @@ bench-store: $(VENV)/.bench-installed
 
 bench-pipeline: $(VENV)/.bench-installed
 	$(BIN)/python bench/pipeline_speed.py
+
+bench-web: $(VENV)/.bench-installed $(VENV)/.browse-installed
+	$(BIN)/python bench/web.py
 
 # make browse: the reader (pipeline/web: /search, /articles/ID, /health) and Datasette's own
 # views of the database (DB) on http://$(HOST):$(PORT). Datasette reads through read-only

@@ -223,11 +223,14 @@ def m008_article_markdown(db: sqlite_utils.Database) -> None:
 
 
 def m009_reader_indexes(db: sqlite_utils.Database) -> None:
-    """Indexes for the reader (pipeline/web): articles.sitename and articles.language, whose
-    values its filters list with counts without reading every row; fetches(source, run_id,
-    outcome) for a source's runs and outcomes, which replaces the index on source alone."""
-    db["articles"].create_index(["sitename"])
-    db["articles"].create_index(["language"])
+    """Indexes for the reader (pipeline/web) and the search filters (store.query.Filters):
+    articles.sitename, .language and .date, whose conditions then never read an article's
+    row (its body spans pages); fetches(source, article_id) for the source filter and the
+    sources' article counts; fetches(source, run_id, outcome) for a source's runs and
+    outcomes. The last two replace the index on source alone."""
+    for column in ("sitename", "language", "date"):
+        db["articles"].create_index([column])
+    db["fetches"].create_index(["source", "article_id"])
     db["fetches"].create_index(["source", "run_id", "outcome"])
     db.execute("DROP INDEX idx_fetches_source")
 

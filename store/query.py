@@ -164,20 +164,36 @@ class Filters:
     date_from: str | None = None
     date_to: str | None = None
 
-    def where(self, alias: str = "a") -> tuple[list[str], dict[str, Any]]:
-        """SQL conditions on the articles row `alias`, and their named parameters."""
+    def where(self, rowid: str, unique: bool = False,
+              drive: bool = False) -> tuple[list[str], dict[str, Any]]:
+        """SQL conditions on the article id `rowid` (with `unique`: not a duplicate), and
+        their named parameters.
+
+        Each condition is `rowid IN (ids from an index)` (migration m009's indexes on site,
+        language, date and fetches' source; the index on duplicate_of), so no condition reads
+        an article's row: its body makes each row span pages, and a search for a frequent word
+        would read them all. `drive=False` writes `+rowid`, so that the index of the outer
+        query (FTS5's MATCH) keeps driving it instead of one lookup per id."""
+        column = rowid if drive else f"+{rowid}"
         clauses: list[str] = []
         params: dict[str, Any] = {}
-        for column, key, op in (("sitename", "site", "="), ("language", "language", "="),
-                                ("date", "date_from", ">="), ("date", "date_to", "<=")):
-            value = getattr(self, key)
-            if value is not None:
-                clauses.append(f"{alias}.{column} {op} :f_{key}")
-                params[f"f_{key}"] = value
+        for field, sql in (("site", "sitename = :f_site"), ("language", "language = :f_language")):
+            if getattr(self, field) is not None:
+                clauses.append(f"{column} IN (SELECT id FROM articles WHERE {sql})")
+                params[f"f_{field}"] = getattr(self, field)
+        if self.date_from is not None or self.date_to is not None:
+            bounds = []
+            for field, op in (("date_from", ">="), ("date_to", "<=")):
+                if getattr(self, field) is not None:
+                    bounds.append(f"date {op} :f_{field}")
+                    params[f"f_{field}"] = getattr(self, field)
+            clauses.append(f"{column} IN (SELECT id FROM articles WHERE {' AND '.join(bounds)})")
         if self.source is not None:
-            clauses.append(f"EXISTS (SELECT 1 FROM fetches f WHERE f.article_id = {alias}.id "
-                           "AND f.source = :f_source)")
+            clauses.append(f"{column} IN (SELECT article_id FROM fetches WHERE source = :f_source)")
             params["f_source"] = self.source
+        if unique:
+            clauses.append(f"{rowid} NOT IN "
+                           "(SELECT id FROM articles WHERE duplicate_of IS NOT NULL)")
         return clauses, params
 
 
@@ -209,6 +225,35 @@ def fts_query(db: sqlite_utils.Database, query: str,
     return FtsQuery(query)
 
 
+def search_statement(expression: str, limit: int, unique: bool = False, offset: int = 0,
+                     filters: Filters | None = None) -> tuple[str, dict[str, Any]]:
+    """The SQL of search() and its parameters, for the MATCH `expression` (fts_query's)."""
+    weights = ", ".join(str(float(w)) for w in WEIGHTS)
+    clauses, params = (filters or Filters()).where("articles_fts.rowid", unique)
+    where = "".join(f" AND {clause}" for clause in clauses)
+    # The inner query ranks every match from the index alone and keeps the best `limit`; only
+    # those are read from `articles` and highlighted for a snippet (store/snippets.py: FTS5's
+    # snippet() is quadratic in a hit's matches). CROSS JOIN keeps that order: the planner
+    # would otherwise walk every match again and read each one's row.
+    sql = f"""
+        SELECT a.id, a.url, a.canonical_url, a.title, a.date, a.sitename, a.duplicate_of,
+               -top.rank AS score, a.language,
+               (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id),
+               highlight(articles_fts, 0, :open, :close),
+               highlight(articles_fts, 1, :open, :close),
+               highlight(articles_fts, 2, :open, :close)
+        FROM (SELECT articles_fts.rowid AS id, bm25(articles_fts, {weights}) AS rank
+              FROM articles_fts
+              WHERE articles_fts MATCH :match{where}
+              ORDER BY rank, articles_fts.rowid LIMIT :limit OFFSET :offset) AS top
+        CROSS JOIN articles_fts ON articles_fts.rowid = top.id AND articles_fts MATCH :match
+        CROSS JOIN articles a ON a.id = top.id
+        ORDER BY top.rank, top.id"""
+    params.update({"match": expression, "limit": limit, "offset": max(0, offset),
+                   "open": OPEN, "close": CLOSE})
+    return sql, params
+
+
 def search(db: sqlite_utils.Database, query: str, limit: int = 20,
            unique: bool = False, seconds: float | None = None, *, offset: int = 0,
            filters: Filters | None = None, syntax: bool = True,
@@ -231,30 +276,7 @@ def search(db: sqlite_utils.Database, query: str, limit: int = 20,
             raise QueryError("the query is empty")
         check_size(query)
         expression = plain_terms(query)
-    weights = ", ".join(str(float(w)) for w in WEIGHTS)
-    clauses, params = (filters or Filters()).where()
-    if unique:
-        clauses.append("a.duplicate_of IS NULL")
-    where = "".join(f" AND {clause}" for clause in clauses)
-    # The inner query ranks every match cheaply and keeps the best `limit`; only those are
-    # highlighted for a snippet (store/snippets.py: FTS5's snippet() is quadratic in a
-    # hit's matches).
-    sql = f"""
-        SELECT a.id, a.url, a.canonical_url, a.title, a.date, a.sitename, a.duplicate_of,
-               -top.rank AS score, a.language,
-               (SELECT count(*) FROM articles d WHERE d.duplicate_of = a.id),
-               highlight(articles_fts, 0, :open, :close),
-               highlight(articles_fts, 1, :open, :close),
-               highlight(articles_fts, 2, :open, :close)
-        FROM (SELECT articles_fts.rowid AS id, bm25(articles_fts, {weights}) AS rank
-              FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-              WHERE articles_fts MATCH :match{where}
-              ORDER BY rank, articles_fts.rowid LIMIT :limit OFFSET :offset) AS top
-        JOIN articles_fts ON articles_fts.rowid = top.id AND articles_fts MATCH :match
-        JOIN articles a ON a.id = top.id
-        ORDER BY top.rank, top.id"""
-    params.update({"match": expression, "limit": limit, "offset": max(0, offset),
-                   "open": OPEN, "close": CLOSE})
+    sql, params = search_statement(expression, limit, unique, offset, filters)
     budget = SEARCH_SECONDS if seconds is None else seconds
     for row in timed_rows(db.conn, lambda: db.execute(sql, params), budget):
         snippet = best_snippet(row[10:], SNIPPET_TOKENS, marks, ELLIPSIS)
@@ -266,9 +288,7 @@ def latest(db: sqlite_utils.Database, limit: int = 20, unique: bool = False, *,
     """The most recently stored articles (highest id first) that pass `filters`, as Hits
     with a score of 0 and the start of the standfirst or body as snippet: a listing
     without a query."""
-    clauses, params = (filters or Filters()).where()
-    if unique:
-        clauses.append("a.duplicate_of IS NULL")
+    clauses, params = (filters or Filters()).where("a.id", unique, drive=True)
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = db.execute(
         f"""SELECT a.id, a.url, a.canonical_url, a.title, a.date, a.sitename, a.duplicate_of,

@@ -18,7 +18,7 @@ from pipeline.web import reads
 from pipeline.web.render import body_html, markdown_parser, snippet_html
 from records import Article, Page, Result
 from store import Store, open_db
-from store.query import Filters, latest, search
+from store.query import Filters, latest, search, search_statement
 from store.runs import finish_run, start_run
 from tests.reader import serve
 
@@ -391,7 +391,8 @@ def test_snippet_and_body_rendering_escape_everything():
 def test_the_reader_indexes_are_migrated(tmp_path):
     db = open_db(tmp_path / "m.db")
     indexes = {tuple(i.columns) for t in ("articles", "fetches") for i in db[t].indexes}
-    assert {("sitename",), ("language",), ("source", "run_id", "outcome")} <= indexes
+    assert {("sitename",), ("language",), ("date",), ("source", "article_id"),
+            ("source", "run_id", "outcome")} <= indexes
     assert ("source",) not in indexes
     plan = " ".join(str(r) for r in db.execute(
         "EXPLAIN QUERY PLAN SELECT sitename, count(*) FROM articles GROUP BY sitename"))
@@ -405,3 +406,22 @@ def test_datasettes_own_views_stay_reachable(base, archive):
     rows = httpx.get(base + "/archive.json?sql=select+count(*)+as+n+from+articles&_shape=array",
                      timeout=30).json()
     assert rows == [{"n": len(ARTICLES) + len(MANY)}]
+
+
+def test_a_search_reads_the_rows_of_its_hits_only(archive):
+    """Every filter and the one-per-story rule are answered from an index: the plan never
+    scans `articles` (whose rows hold the bodies) nor looks an article up per match before
+    the best hits are chosen."""
+    path, _ = archive
+    db = open_db(path)
+    try:
+        every = Filters(site="S", source="s", language="en", date_from="2026-01-01",
+                        date_to="2026-12-31")
+        for filters, unique in ((None, False), (None, True), (every, True)):
+            sql, params = search_statement('"harbour"', 21, unique, 20, filters)
+            plan = [row[3] for row in db.execute("EXPLAIN QUERY PLAN " + sql, params)]
+            assert not [step for step in plan if re.match(r"SCAN (a|articles)\b", step)], plan
+            inner = plan[:plan.index(next(s for s in plan if "top" in s and s.startswith("SCAN")))]
+            assert not [s for s in inner if re.match(r"SEARCH a\b", s)], plan
+    finally:
+        db.close()

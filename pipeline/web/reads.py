@@ -140,7 +140,7 @@ def facets(conn: sqlite3.Connection) -> dict[str, list[tuple[str, int]]]:
             f"SELECT {column}, count(*) AS n FROM articles WHERE {column} IS NOT NULL "
             f"GROUP BY {column} ORDER BY n DESC, {column} LIMIT ?", [FACET_VALUES])]
     found["source"] = [tuple(row) for row in conn.execute(
-        "SELECT source, count(*) AS n FROM fetches WHERE source IS NOT NULL "
+        "SELECT source, count(DISTINCT article_id) AS n FROM fetches WHERE source IS NOT NULL "
         "AND article_id IS NOT NULL GROUP BY source ORDER BY n DESC, source LIMIT ?",
         [FACET_VALUES])]
     return found  # type: ignore[return-value]
@@ -233,7 +233,7 @@ def health(conn: sqlite3.Connection) -> dict[str, Any]:
         failures = [dict(zip(("url", "outcome", "status", "error", "fetched_at"), r,
                              strict=True)) for r in conn.execute(
             f"SELECT url, outcome, status, error, fetched_at FROM fetches WHERE source = ? "
-            f"AND run_id = ? AND outcome NOT IN ({_SUCCEEDED_SQL}) ORDER BY id LIMIT ?",
+            f"AND run_id = ? AND outcome NOT IN ({_SUCCEEDED_SQL}) ORDER BY +id LIMIT ?",
             [name, run_ids[0], FAILED_LISTED])] if run_ids else []
         sources.append({"name": name, "runs": source_runs, "failures": failures,
                         "failed_total": sum(source_runs[0]["failed"].values())
