@@ -1,0 +1,75 @@
+"""How cleaner/judge.py judges the article pages of the three shared sets: every one of them
+should be an "article" (a crawl that judged one a listing or other would not store it).
+
+    .venv/bin/python bench/judge.py                # the three sets, ~1 minute
+    .venv/bin/python bench/judge.py --show 20      # and the first 20 pages not judged articles
+
+Each page is cleaned (cleaner.Cleaner, as bench/dump_records.py does) and judged from its HTML,
+its URL and the cleaner's text. trafilatura-eval also holds pages that are no articles (home
+pages, product and service pages): its "not article" count is not all error. Results go to
+bench/results/judge.json. Reads ../shared/bench (the team's machines only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(1, str(HERE))
+
+from quality_sets import ASB, EVAL, NEWS, load_items, read_html
+
+from cleaner import Cleaner
+from cleaner.judge import ARTICLE, judge, signals
+from records import Page
+
+SHARED = HERE.parent.parent / "shared" / "bench"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--show", type=int, default=0, help="list pages not judged articles")
+    parser.add_argument("--json-out", type=Path, default=HERE / "results" / "judge.json")
+    args = parser.parse_args(argv)
+    if not SHARED.is_dir():
+        print(f"bench/judge.py: {SHARED} is not here (the shared benchmark sets live on the "
+              "team's machines): nothing to measure", file=sys.stderr)
+        return 0
+    cleaner = Cleaner()
+    results = {}
+    for set_name in (ASB, EVAL, NEWS):
+        counts: Counter[str] = Counter()
+        missed = []
+        for item in load_items(set_name, SHARED / set_name):
+            html = read_html(item.path)
+            url = item.url or item.key
+            body = html.encode("utf-8")
+            result = cleaner.clean(Page(url=url, final_url=url, status=200, body=body,
+                                        content_type="text/html", encoding="utf-8",
+                                        bytes=len(body)))
+            text = result.article.text if result.article is not None else None
+            found = judge(signals(html, url, text))
+            counts[found.counter] += 1
+            if found.kind != ARTICLE:
+                missed.append({"url": url, "judged": found.counter})
+        pages = sum(counts.values())
+        articles = sum(n for key, n in counts.items() if key.startswith(ARTICLE + "."))
+        results[set_name] = {"pages": pages, "article": articles,
+                             "share": round(articles / pages, 4) if pages else None,
+                             "by_reason": dict(sorted(counts.items())), "not_article": missed}
+        print(f"{set_name:18} {pages:4} pages  article {articles:4} ({articles / pages:.1%})  "
+              + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        for miss in missed[:args.show]:
+            print(f"    {miss['judged']:18} {miss['url']}")
+    args.json_out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    print(f"results written to {args.json_out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
