@@ -4,8 +4,9 @@ should be an "article" (a crawl that judged one a listing or other would not sto
     .venv/bin/python bench/judge.py                # the three sets, ~1 minute
     .venv/bin/python bench/judge.py --show 20      # and the first 20 pages not judged articles
 
-Each page is cleaned (cleaner.Cleaner, as bench/dump_records.py does) and judged from its HTML,
-its URL and the cleaner's text. trafilatura-eval also holds pages that are no articles (home
+Each page is judged twice: before cleaning, from its HTML and URL alone (the page's own
+paragraphs: what a crawl knows when it decides whether to clean a page or follow its links),
+and after, with the cleaner's text (cleaner.Cleaner, as bench/dump_records.py runs it). trafilatura-eval also holds pages that are no articles (home
 pages, product and service pages): its "not article" count is not all error. Results go to
 bench/results/judge.json. Reads ../shared/bench (the team's machines only).
 """
@@ -41,34 +42,42 @@ def main(argv: list[str] | None = None) -> int:
               "team's machines): nothing to measure", file=sys.stderr)
         return 0
     cleaner = Cleaner()
-    results = {}
+    results: dict[str, dict[str, object]] = {}
     for set_name in (ASB, EVAL, NEWS):
-        counts: Counter[str] = Counter()
-        missed = []
-        for item in load_items(set_name, SHARED / set_name):
-            html = read_html(item.path)
-            url = item.url or item.key
-            body = html.encode("utf-8")
-            result = cleaner.clean(Page(url=url, final_url=url, status=200, body=body,
-                                        content_type="text/html", encoding="utf-8",
-                                        bytes=len(body)))
-            text = result.article.text if result.article is not None else None
-            found = judge(signals(html, url, text))
-            counts[found.counter] += 1
-            if found.kind != ARTICLE:
-                missed.append({"url": url, "judged": found.counter})
-        pages = sum(counts.values())
-        articles = sum(n for key, n in counts.items() if key.startswith(ARTICLE + "."))
-        results[set_name] = {"pages": pages, "article": articles,
-                             "share": round(articles / pages, 4) if pages else None,
-                             "by_reason": dict(sorted(counts.items())), "not_article": missed}
-        print(f"{set_name:18} {pages:4} pages  article {articles:4} ({articles / pages:.1%})  "
-              + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-        for miss in missed[:args.show]:
-            print(f"    {miss['judged']:18} {miss['url']}")
+        for mode in ("before cleaning", "after cleaning"):
+            results.setdefault(mode, {})[set_name] = measure(cleaner, set_name, mode, args.show)
     args.json_out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(f"results written to {args.json_out}")
     return 0
+
+
+def measure(cleaner: Cleaner, set_name: str, mode: str, show: int) -> dict[str, object]:
+    """The judgements of one set's pages, in one mode."""
+    counts: Counter[str] = Counter()
+    missed = []
+    for item in load_items(set_name, SHARED / set_name):
+        html = read_html(item.path)
+        url = item.url or item.key
+        body = html.encode("utf-8")
+        text = None
+        if mode == "after cleaning":
+            result = cleaner.clean(Page(url=url, final_url=url, status=200, body=body,
+                                        content_type="text/html", encoding="utf-8",
+                                        bytes=len(body)))
+            text = result.article.text if result.article is not None else ""
+        found = judge(signals(html, url, text))
+        counts[found.counter] += 1
+        if found.kind != ARTICLE:
+            missed.append({"url": url, "judged": found.counter})
+    pages = sum(counts.values())
+    articles = sum(n for key, n in counts.items() if key.startswith(ARTICLE + "."))
+    print(f"{set_name:17} {mode:16} {pages:4} pages  article {articles:4} "
+          f"({articles / pages:.1%})  " + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for miss in missed[:show]:
+        print(f"    {miss['judged']:18} {miss['url']}")
+    return {"pages": pages, "article": articles,
+            "share": round(articles / pages, 4) if pages else None,
+            "by_reason": dict(sorted(counts.items())), "not_article": missed}
 
 
 if __name__ == "__main__":

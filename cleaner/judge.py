@@ -58,6 +58,7 @@ _DATE_PATH = re.compile(r"/(19|20)\d\d([/-])[01]?\d(\2[0-3]?\d)?(/|$|[-_])|/(19|
 _SLUG = re.compile(r"^[^\W\d_]*\w*([-_][^\W_]+){2,}")  # three words or more, "-" or "_"
 _ID = re.compile(r"\d{5,}")
 _LD_SCRIPTS = "script[type='application/ld+json']"
+_CHROME = frozenset({"nav", "header", "footer", "aside", "form"})
 _MAX_LD_BYTES = 1_000_000  # a page's JSON-LD read at most, in all
 
 
@@ -84,9 +85,13 @@ class Judgement:
         return f"{self.kind}.{self.reason}"
 
 
-def signals(html: str, url: str, article_text: str | None) -> Signals:
-    """The page's signals, from its HTML and the cleaner's article text (None: no article)."""
+def signals(html: str, url: str, article_text: str | None = None) -> Signals:
+    """The page's signals, from its HTML and the cleaner's article text ("" when it found
+    none); without that text (None), from the page's own paragraphs (page_prose), so that
+    a crawl can judge a page before cleaning it."""
     tree = LexborHTMLParser(html)
+    if article_text is None:
+        article_text = page_prose(tree)
     ld_types: set[str] = set()
     budget = _MAX_LD_BYTES
     for node in tree.css(_LD_SCRIPTS):
@@ -107,6 +112,22 @@ def signals(html: str, url: str, article_text: str | None) -> Signals:
                    if " ".join(line.split()) in link_text)
     return Signals(url=url, ld_types=frozenset(ld_types), og_type=og_type, links=len(anchors),
                    article_words=len(words), article_link_words=in_links)
+
+
+def page_prose(tree: LexborHTMLParser) -> str:
+    """The page's paragraphs outside its navigation, header, footer, asides and forms, one
+    a line, as the words of an article before cleaning (a teaser's headline is a paragraph
+    too, and counts as link text)."""
+    lines = []
+    for node in tree.css("p"):
+        parent, outside = node.parent, True
+        while parent is not None and outside:
+            outside = parent.tag not in _CHROME
+            parent = parent.parent
+        text = " ".join((node.text(deep=True) or "").split())
+        if outside and text:
+            lines.append(text)
+    return "\n".join(lines)
 
 
 def _types(data: object, depth: int) -> set[str]:

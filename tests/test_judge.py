@@ -108,3 +108,19 @@ def test_article_words_are_counted_from_the_cleaners_text():
     s = signals(page(links=["Read more"]), "https://a.example/x", "One two three\nRead more")
     assert s.article_words == 5 and s.article_link_words == 2
     assert MIN_ARTICLE_WORDS > 5
+
+
+@pytest.mark.parametrize("url, html, expected", [
+    ("https://news.example.com/pier", page(links=MENU, body=BODY), (ARTICLE, CONTENT)),
+    # Teasers as paragraphs of links: a listing.
+    ("https://news.example.com/world", "<body>" + "".join(
+        f'<p><a href="/a/{n}">{t}</a></p>' for n, t in enumerate(TEASERS)) + "</body>",
+     (LISTING, CONTENT)),
+    # Prose in the footer is not the page's.
+    ("https://news.example.com/pier", "<body><footer>" + "".join(
+        f"<p>{line}</p>" for line in BODY.split("\n")) + "</footer></body>", (OTHER, CONTENT)),
+    ("https://news.example.com/2026/03/02/council-backs-pier", page(body=PROSE),
+     (ARTICLE, URL_SHAPE)),
+])
+def test_before_cleaning_the_pages_own_paragraphs_are_read(url, html, expected):
+    assert decide(url, html, None) == expected
