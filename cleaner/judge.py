@@ -41,7 +41,7 @@ KINDS = (ARTICLE, LISTING, OTHER)
 ROOT, DECLARED, URL_SHAPE, CONTENT = "root", "declared", "url", "content"
 
 MIN_ARTICLE_WORDS = 120  # the cleaner's article text, without a declaration
-MIN_LISTING_LINKS = 10  # links to other pages a listing has at least
+MIN_LISTING_LINKS = 3  # links a page without an article needs to be a listing (else other)
 MAX_LINK_SHARE = 0.5  # an "article" more than half of whose words are link text is a list
 
 _LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})

@@ -69,6 +69,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from cleaner import Cleaner
 from records import FetchTask, Page, Result
 from records.outcomes import FETCH_NOT_FOUND
 from records.urls import canonicalize, same_site
@@ -81,6 +82,7 @@ from store.runs import (
 
 from .bounds import bounded
 from .command import DEFAULT_DB, EXIT_OK, EXIT_USAGE
+from .crawl import crawl
 from .options import (
     add_dedup_options,
     add_executor_options,
@@ -117,11 +119,22 @@ def batch_items(sources: Iterable[Source], fetcher: Fetcher, history: History,
     (pipeline.run.revalidate: fresh pages come as "skipped.fresh" Results, the others carry
     the validators of their last fetch). The sitemaps and feeds read come as Results too. The
     lists of "urls" sources may name local files with `allow_local_files` (or their own
-    field)."""
+    field). Site sources are crawled apart (crawled)."""
     seen: set[str] = set()
     return interleave([source_items(s, fetcher, history, seen, max_age_hours,
                                     allow_local_files)
-                       for s in sources if s.enabled])
+                       for s in sources if s.enabled and s.kind != "site"])
+
+
+def crawled(sources: Iterable[Source], fetcher: Fetcher, cleaner: Cleaner,
+            history: History) -> Iterator[Result]:
+    """The Results of the enabled site sources' crawls (pipeline/crawl.py), one source
+    after the other: each crawl fetches one page at a time, paced per host."""
+    for source in sources:
+        if source.enabled:
+            for result in crawl(source, fetcher, cleaner, history):
+                result.page.source = source.name
+                yield result
 
 
 def source_items(source: Source, fetcher: Fetcher, history: History, seen: set[str],
@@ -279,12 +292,22 @@ def cmd_batch(args: argparse.Namespace) -> int:
         history = History(db)
         try:
             with Fetcher(fetch_config(args)) as fetcher:
-                items = batch_items(sources, fetcher, history, args.max_age,
-                                    args.allow_local_files)
-                return ingest(items, db, fetcher,
-                              source_cleaner(sources, **markdown_flags(args)),
-                              on_result=output.result, run_id=run_id, revalidated=True,
-                              dedup=dedup_config(args), executor=executor_for(args))
+                cleaner = source_cleaner(sources, **markdown_flags(args))
+                sites = [s for s in sources if s.kind == "site"]
+                others = [s for s in sources if s.kind != "site"]
+                summary = RunSummary()
+                if sites:  # first: each page cleaned as it is crawled (pipeline/crawl.py)
+                    summary = ingest(crawled(sites, fetcher, cleaner, history), db, fetcher,
+                                     cleaner, on_result=output.result, run_id=run_id,
+                                     dedup=dedup_config(args), cleaned=True)
+                if others or not sites:
+                    items = batch_items(others, fetcher, history, args.max_age,
+                                        args.allow_local_files)
+                    summary.merge(ingest(items, db, fetcher, cleaner,
+                                         on_result=output.result, run_id=run_id,
+                                         revalidated=True, dedup=dedup_config(args),
+                                         executor=executor_for(args)))
+                return summary
         finally:
             history.close()
 

@@ -72,6 +72,7 @@ BOUNDS: dict[str, Bound] = {
     "chunk": Bound(1, 10_000),  # tasks per cluster chunk
     "max_age_hours": Bound(0, 100 * 8766, whole=False, unit="hours"),  # 100 years
     "max_pages": Bound(1, 10**9),  # per source and run
+    "max_depth": Bound(0, 50),  # a site crawl's links from its start page
     "count": Bound(1, 10_000),  # positive_int: search --limit, dups --min-size
 }
 

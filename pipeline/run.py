@@ -51,6 +51,12 @@ class RunSummary:
         self.counts[result.outcome] += 1
         self.drops.update(result.drops)
 
+    def merge(self, other: RunSummary) -> RunSummary:
+        """This run's counts with those of `other` (another pass of the same run)."""
+        self.counts.update(other.counts)
+        self.drops.update(other.drops)
+        return self
+
     @property
     def total(self) -> int:
         return sum(self.counts.values())
@@ -211,7 +217,8 @@ def ingest(items: Iterable[Item], db: sqlite_utils.Database | str | Path,
            run_id: int | None = None,
            revalidated: bool = False,
            executor: Executor | None = None,
-           page_stages: Sequence[PageStage] = ()) -> RunSummary:
+           page_stages: Sequence[PageStage] = (),
+           cleaned: bool = False) -> RunSummary:
     """Fetch, clean, dedupe and store every item in `db` (an open database, the run's one
     writing connection, left open; or a path); every input leaves a `fetches` row (with
     `run_id`, the `runs` row of this run, when given). The steps, in order:
@@ -229,6 +236,10 @@ def ingest(items: Iterable[Item], db: sqlite_utils.Database | str | Path,
       (store/dedup.py: exact and near copies are stored as duplicates of their story's
       canonical article), written by this process only.
 
+    `cleaned`: every item is a finished Result (a site crawl fetches and cleans its own
+    pages, pipeline/crawl.py): no revalidation, fetch or clean step, so that each result
+    reaches the store as it comes (a step that reads ahead would hold them all).
+
     `on_result` and the summary see each result once the transaction holding it has
     committed; when a commit fails, the results of that batch come as "store.error" and the
     database error is raised.
@@ -241,10 +252,11 @@ def ingest(items: Iterable[Item], db: sqlite_utils.Database | str | Path,
     with Store(db, index=LSHIndex(config)) as store, ExitStack() as stack:
         store.run_id = run_id
         plan: list[Step] = []
-        if not revalidated:  # (else the readers have: batch does it per source)
+        if not (revalidated or cleaned):  # (else the readers have: batch does it per source)
             history = stack.enter_context(closing(History(db)))
             plan.append(partial(revalidate, history=history, max_age_hours=max_age_hours))
-        plan += work_steps(executor, fetcher, steps, page_stages)
+        if not cleaned:
+            plan += work_steps(executor, fetcher, steps, page_stages)
         results = aliases(hinted(finished(run_steps(items, plan))), store)
         # Reported (printed, counted) once committed: a line saying "new" is a stored row.
         for result in store(results):

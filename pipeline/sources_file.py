@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from cleaner import CleanConfig, Cleaner, SelectorError, Selectors
 from records.urls import canonicalize
+from scraper.links import LinkScope
 
 from .bounds import BOUNDS
 from .terminal import CONTROL, printable
@@ -25,9 +26,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = "data/sources.toml"
 
-KINDS = ("feed", "sitemap", "urls", "page")
+KINDS = ("feed", "sitemap", "urls", "page", "site")
 FIELDS = ("name", "kind", "url", "path", "max_pages", "max_age_hours", "enabled",
-          "allow_local_files", "content_selector", "drop_selectors")
+          "allow_local_files", "content_selector", "drop_selectors", "max_depth", "allow",
+          "deny", "domain")
+SITE_FIELDS = ("max_depth", "allow", "deny", "domain")  # kind "site" only
+DEFAULT_MAX_DEPTH = 3
 # Read at most this much of a sources file: a real one is a few KiB; /dev/zero is endless.
 MAX_SOURCES_BYTES = 16 * 1024 * 1024
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -57,6 +61,9 @@ class Source:
     enabled: bool = True
     allow_local_files: bool = False  # kind "urls": local paths and file:// URLs in its list
     selectors: Selectors | None = None  # content_selector, drop_selectors: for its pages
+    # kind "site": how deep to follow links, and which (scraper.links.LinkScope)
+    max_depth: int = DEFAULT_MAX_DEPTH
+    scope: LinkScope | None = None
     config: dict[str, Any] = field(default_factory=dict, compare=False)  # the entry as written
     line: int | None = None  # of its [[source]] header
 
@@ -200,12 +207,52 @@ def _source(entry: dict[str, Any], index: int, path: Path, lines: _Lines,
     except SelectorError as exc:
         problem(exc.field, str(exc))
         selectors = None
+    max_depth, scope = _site_fields(entry, kind, location, problem)
     if not (isinstance(name, str) and kind in KINDS and location):
         return None
     return Source(name=name, kind=kind, location=location, max_pages=max_pages,
                   max_age_hours=float(max_age) if max_age is not None else None,
                   enabled=enabled is True, allow_local_files=local is True,
-                  selectors=selectors, config=dict(entry), line=lines.of(index))
+                  selectors=selectors, max_depth=max_depth, scope=scope, config=dict(entry),
+                  line=lines.of(index))
+
+
+def _site_fields(entry: dict[str, Any], kind: Any, location: str | None,
+                 problem: Callable[[str | None, str], None]) -> tuple[int, LinkScope | None]:
+    """A site source's max_depth and link scope (allow, deny, domain), checked."""
+    if kind != "site":
+        for key in SITE_FIELDS:
+            if key in entry:
+                problem(key, f"{key} is for a source of kind 'site' (a crawl)")
+        return DEFAULT_MAX_DEPTH, None
+    depth = entry.get("max_depth", DEFAULT_MAX_DEPTH)
+    wrong = BOUNDS["max_depth"].problem(depth)
+    if wrong:
+        problem("max_depth", f"max_depth {wrong}")
+        depth = DEFAULT_MAX_DEPTH
+    domain = entry.get("domain", False)
+    if type(domain) is not bool:
+        problem("domain", f"domain must be true (any host of the start page's registrable "
+                          f"domain) or false (its host only), not {domain!r}")
+        domain = False
+    patterns = {}
+    for key in ("allow", "deny"):
+        value = entry.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            problem(key, f"{key} must be a list of regular expressions, not {value!r}")
+            value = []
+        patterns[key] = value
+    if location is None:
+        return depth, None
+    try:
+        return depth, LinkScope.build(location, domain=domain, **patterns)
+    except ValueError as exc:
+        message = str(exc)
+        problem("deny" if message.startswith("bad deny") else "allow"
+                if message.startswith("bad allow") else "url", message)
+        return depth, None
 
 
 def _location(entry: dict[str, Any], kind: Any, path: Path,
@@ -215,7 +262,8 @@ def _location(entry: dict[str, Any], kind: Any, path: Path,
         problem("path", "give url or path, not both")
         return None
     if url is None and local is None:
-        wanted = {"urls": "path", "feed": "url", "sitemap": "url"}.get(kind, "url or path")
+        wanted = {"urls": "path", "feed": "url", "sitemap": "url", "site": "url"}.get(
+            kind, "url or path")
         problem(None, f"missing field {wanted!r}")
         return None
     if url is not None:
@@ -242,7 +290,7 @@ def _location(entry: dict[str, Any], kind: Any, path: Path,
     if not isinstance(local, str) or not local.strip() or CONTROL.search(local):
         problem("path", f"path must be a file name, not {local!r}")
         return None
-    if kind in ("feed", "sitemap"):
+    if kind in ("feed", "sitemap", "site"):
         problem("path", f"a {kind} is read from the web: give its url")
         return None
     resolved = Path(local.strip()).expanduser()

@@ -108,6 +108,20 @@ class Article:
         return dataclasses.asdict(self)
 
 
+@dataclass(frozen=True)
+class Crawled:
+    """A page fetched by a site crawl (Result.crawl): how deep it lies, what it was judged
+    (cleaner.judge: "article", "listing", "other"), and for a listing the links it leads to.
+    The store keeps them in the `frontier` table, in the same transaction as the fetch."""
+
+    depth: int
+    judgement: str
+    # The links to follow: (canonical URL, depth), in the crawl's scope.
+    links: tuple[tuple[str, int], ...] = ()
+    # Links not followed, by reason ("off_site", "file", "denied", ...: scraper.links).
+    skipped: tuple[tuple[str, int], ...] = ()
+
+
 @dataclass
 class Result:
     """What became of one input after cleaning: the attempt, and the article if there is one.
@@ -133,3 +147,5 @@ class Result:
     stored_body: bytes | None = None
     # The stored article this input ended at (the fetches.article_id column), set by the store.
     article_id: int | None = None
+    # Set for a page a site crawl fetched: its depth, judgement and links (frontier table).
+    crawl: Crawled | None = None

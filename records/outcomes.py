@@ -62,6 +62,9 @@ STORE_ERROR = "store.error"  # the database refused the article, or its batch ne
 ALIAS = "alias"  # its canonical link names another stored article of its site: none stored
 SKIPPED_FRESH = "skipped.fresh"  # fetched recently enough (the run's maximum age): not requested
 SOURCE_READ = "source.read"  # a sitemap or feed, read for its links
+# A site crawl's pages that are no article (cleaner.judge), recorded and not stored.
+CRAWL_LISTING = "crawl.listing"  # a home, section, tag, author or archive page: links followed
+CRAWL_NOT_ARTICLE = "crawl.not_article"  # about, contact, login, search, legal pages
 
 # `scrape reclean`'s, for a stored page in which the new cleaner finds no article.
 LOST = "lost"  # an article was stored from this URL: it stays as it was
@@ -77,7 +80,7 @@ ALWAYS_SHOWN = STORED
 # the time of the last such fetch are what a later run revalidates with (store/history.py).
 GOOD_FETCH = (*STORED, NOT_MODIFIED)
 # Stored or read as intended: what a run counts as not failed, in the order of its summary.
-SUCCEEDED = (*GOOD_FETCH, ALIAS, SKIPPED_FRESH, SOURCE_READ)
+SUCCEEDED = (*GOOD_FETCH, ALIAS, SKIPPED_FRESH, SOURCE_READ, CRAWL_LISTING, CRAWL_NOT_ARTICLE)
 # No article in the Result, but the URL's stored article still stands: its fetches row names it.
 STORED_ARTICLE_STANDS = (NOT_MODIFIED, ALIAS)
 

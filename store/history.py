@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ import sqlite_utils
 from records.outcomes import GOOD_FETCH
 
 from .db import db_file
+from .frontier import Known, known
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,20 @@ class History:
                 self._opened.append(conn)
         return conn
 
-    def last_good_fetch(self, url: str) -> LastFetch | None:
-        marks = ", ".join("?" * len(GOOD_FETCH))
+    def last_good_fetch(self, url: str,
+                        outcomes: Sequence[str] = GOOD_FETCH) -> LastFetch | None:
+        """The last fetch of `url` that came to one of `outcomes` (default: its article as
+        stored; a site crawl asks for its listings' too)."""
+        marks = ", ".join("?" * len(outcomes))
         row = self._conn().execute(
             f"SELECT fetched_at, etag, last_modified FROM fetches WHERE url = ? "
-            f"AND outcome IN ({marks}) ORDER BY id DESC LIMIT 1", [url, *GOOD_FETCH],
+            f"AND outcome IN ({marks}) ORDER BY id DESC LIMIT 1", [url, *outcomes],
         ).fetchone()
         return LastFetch(*row) if row else None
+
+    def frontier(self, source: str) -> dict[str, Known]:
+        """Every URL the site crawls of `source` have found (store/frontier.py)."""
+        return known(self._conn(), source)
 
     def close(self) -> None:
         with self._lock:

@@ -235,11 +235,38 @@ def m009_reader_indexes(db: sqlite_utils.Database) -> None:
     db.execute("DROP INDEX idx_fetches_source")
 
 
+def m010_crawl_frontier(db: sqlite_utils.Database) -> None:
+    """A site crawl's frontier (store/frontier.py): `frontier`, one row per URL a source's
+    crawl has found on its site (its depth, its judgement once fetched: "article", "listing",
+    "other", when first seen and last fetched, the page it was found on), so a killed crawl
+    resumes and the next run starts from what is known; `frontier_skips`, the links each run
+    did not follow, by source and reason (off-site, files, denied...)."""
+    db.execute("""
+        CREATE TABLE frontier (
+            source TEXT NOT NULL,
+            url TEXT NOT NULL,
+            depth INTEGER NOT NULL,
+            judgement TEXT,
+            first_seen_at TEXT NOT NULL,
+            last_fetched_at TEXT,
+            found_on TEXT,
+            PRIMARY KEY (source, url)
+        ) WITHOUT ROWID""")
+    db.execute("""
+        CREATE TABLE frontier_skips (
+            source TEXT NOT NULL,
+            run_id INTEGER REFERENCES runs(id),
+            reason TEXT NOT NULL,
+            links INTEGER NOT NULL,
+            PRIMARY KEY (source, run_id, reason)
+        )""")
+
+
 MIGRATIONS: list[Migration] = [m001_articles_and_fetches, m002_article_dates_and_tags,
                                m003_fetch_validators_and_source, m004_duplicates,
                                m005_runs_sources_pages_search, m006_fts_indexed_per_batch,
                                m007_article_removed_words, m008_article_markdown,
-                               m009_reader_indexes]
+                               m009_reader_indexes, m010_crawl_frontier]
 
 
 def applied(db: sqlite_utils.Database) -> list[str]:

@@ -28,6 +28,7 @@ from records.outcomes import (
 
 from .db import db_file, open_db, prepare_db
 from .dedup import Clusters, SimilarityIndex
+from . import frontier
 from .fts import index_pending
 from .pages import kept, pack
 
@@ -208,6 +209,9 @@ class Store:
         row.update(outcome=result.outcome, error=result.error or page.error,
                    article_id=result.article_id, run_id=self.run_id)
         fetch_id = conn.execute(_INSERT_FETCH, row).lastrowid
+        if result.crawl is not None:
+            frontier.record(conn, page.source, page.url, result.crawl, page.fetched_at,
+                            self.run_id)
         if self.keep_pages and (result.stored_body is not None or kept(page)):
             # The response as received, so cleaning can be re-run without fetching again;
             # compressed by store.pages.Pack where cleaning ran, or here.

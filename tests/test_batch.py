@@ -174,7 +174,7 @@ url = "https://Y.example/sitemap.xml#top"
     with pytest.raises(SourcesError) as caught:
         load_sources(path)
     problems = caught.value.problems
-    assert f"{path}:3: source 'a': kind must be one of feed, sitemap, urls, page, not 'rss'" \
+    assert f"{path}:3: source 'a': kind must be one of feed, sitemap, urls, page, site, not 'rss'" \
         in problems
     assert f"{path}:10: source 'b': unknown field 'max_page' (did you mean 'max_pages'?)" \
         in problems

@@ -84,7 +84,7 @@ MENU = [f"Section {n}" for n in range(12)]
     # Teasers extracted as the "article": mostly link text, so a listing.
     ("https://news.example.com/world-news-today", page(links=TEASERS), "\n".join(TEASERS),
      (LISTING, CONTENT)),
-    ("https://news.example.com/pier", page(links=MENU[:3]), "Too short to be an article.",
+    ("https://news.example.com/pier", page(links=MENU[:2]), "Too short to be an article.",
      (OTHER, CONTENT)),
 ])
 def test_the_rule(url, html, text, expected):

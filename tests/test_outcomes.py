@@ -33,7 +33,8 @@ VALUES = {
     "CLUSTER_ERROR": "cluster.error", "CLUSTER_CRASHED": "cluster.crashed",
     "NEW": "new", "DUPLICATE": "duplicate", "UPDATED": "updated", "UNCHANGED": "unchanged",
     "STORE_ERROR": "store.error", "ALIAS": "alias", "SKIPPED_FRESH": "skipped.fresh",
-    "SOURCE_READ": "source.read", "LOST": "lost", "RECLEAN_FAILED": "failed",
+    "SOURCE_READ": "source.read", "CRAWL_LISTING": "crawl.listing",
+    "CRAWL_NOT_ARTICLE": "crawl.not_article", "LOST": "lost", "RECLEAN_FAILED": "failed",
 }
 
 
@@ -67,7 +68,8 @@ def test_the_groups_nest_and_no_failure_succeeds():
     stored, good, succeeded = set(o.STORED), set(o.GOOD_FETCH), set(o.SUCCEEDED)
     assert stored < good < succeeded
     assert good - stored == {o.NOT_MODIFIED}
-    assert succeeded - good == {o.ALIAS, o.SKIPPED_FRESH, o.SOURCE_READ}
+    assert succeeded - good == {o.ALIAS, o.SKIPPED_FRESH, o.SOURCE_READ, o.CRAWL_LISTING,
+                                o.CRAWL_NOT_ARTICLE}
     assert not succeeded & o.FAILURES and not succeeded & o.IN_FLIGHT
     assert not o.FAILURES & o.IN_FLIGHT and o.FETCH_FAILURES.isdisjoint(o.CLEAN_FAILURES)
     assert all(o.http_code(k) is None for k in succeeded)  # an HTTP error never succeeds
@@ -83,7 +85,7 @@ def test_the_groups_nest_and_no_failure_succeeds():
 def test_display_orders_are_those_the_summaries_print():
     # `scrape ingest`'s summary line, and `scrape reclean`'s.
     assert o.SUCCEEDED == ("new", "duplicate", "updated", "unchanged", "not_modified", "alias",
-                           "skipped.fresh", "source.read")
+                           "skipped.fresh", "source.read", "crawl.listing", "crawl.not_article")
     assert o.RECLEANED == ("updated", "unchanged", "new", "duplicate", "lost", "failed",
                            "store.error")
 

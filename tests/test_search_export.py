@@ -541,7 +541,7 @@ def test_datasette_metadata_names_only_what_a_fresh_database_has(tmp_path):
             assert meta["fts_table"] in columns and meta["fts_pk"] == "id"
         if not meta.get("hidden"):
             assert meta["title"] and meta["description"], table
-    shown = {"articles", "unique_articles", "fetches", "runs", "sources", "pages"}
+    shown = {"articles", "unique_articles", "fetches", "runs", "sources", "pages", "frontier"}
     assert {t for t, m in tables.items() if not m.get("hidden")} == shown
     # Every other table is hidden: the FTS shadow tables, signatures, _migrations...
     assert {t for t, m in tables.items() if m.get("hidden")} == set(columns) - shown

@@ -1,0 +1,162 @@
+"""kind = "site": a crawl of a news site from its start page, incrementally.
+
+    [[source]]
+    name = "harbour-gazette"
+    kind = "site"
+    url = "https://gazette.example/"   # the start page
+    max_depth = 3                       # links from the start page (a "next page" adds none)
+    max_pages = 500                     # fetches per run
+    allow = ["/news/"]                  # regular expressions a followed URL must match (any)
+    deny = ["/video/", "\\?share="]     # and none of these
+    domain = false                      # true: any host of the start page's registrable domain
+
+The crawl reads its pages in breadth-first order, one at a time: robots.txt and the
+per-host pacing hold as for every fetch. Each page is cleaned here and judged
+(cleaner.judge): an article is stored as any article is; a listing (home, section, tag,
+author, archive page) is recorded as "crawl.listing" and its links in scope are followed
+(scraper.links: same site, no files, fragments or other schemes, the source's patterns);
+anything else is recorded as "crawl.not_article". A feed the start page declares is read
+first: its entries are fetched at depth 1.
+
+Incremental (store/frontier.py): every URL found and every judgement is kept in the
+database with the fetch that found it. A run starts from what is known: listing pages are
+fetched again (with conditional requests), URLs found but not fetched yet are fetched, an
+article already stored is fetched again only when the source's max_age_hours says it is old
+(never without it), and pages judged other are not fetched again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, deque
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from cleaner import Cleaner
+from cleaner.judge import ARTICLE, LISTING, judge, signals
+from records import Crawled, FetchTask, Page, Result
+from records.outcomes import CRAWL_LISTING, CRAWL_NOT_ARTICLE, NOT_MODIFIED
+from records.urls import canonicalize
+from scraper import Fetcher
+from scraper.links import FILE, LinkScope, page_links
+from scraper.sources import parse_feed
+from store import History
+
+from .run import listing_read
+from .sources_file import Source
+
+log = logging.getLogger(__name__)
+
+# The outcomes after which a listing's validators are sent back (a conditional request).
+LISTING_FETCHES = (CRAWL_LISTING, NOT_MODIFIED)
+MAX_FEEDS = 3  # feeds of the start page read
+
+
+def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
+          history: History) -> Iterator[Result]:
+    """The Results of one run of a site source's crawl, in the order its pages are fetched."""
+    scope = source.scope or LinkScope.build(source.location)
+    known = history.frontier(source.name)
+    now = datetime.now(UTC)
+    start = canonicalize(source.location)
+    queue: deque[tuple[str, int]] = deque()
+    queued: set[str] = set()
+
+    def due(url: str) -> bool:
+        """Whether this run fetches a URL it finds: one not fetched yet, a listing, or an
+        article old enough for the source's max_age_hours; never a page judged other."""
+        row = known.get(url)
+        if row is None or row.judgement is None or row.judgement == LISTING:
+            return True
+        if row.judgement != ARTICLE or source.max_age_hours is None:
+            return False
+        last = history.last_good_fetch(url)
+        return last is None or last.age_hours(now) >= source.max_age_hours
+
+    def add(url: str, depth: int, first: bool = False, always: bool = False) -> None:
+        if url in queued or depth > source.max_depth or not (always or due(url)):
+            return
+        queued.add(url)
+        (queue.appendleft if first else queue.append)((url, depth))
+
+    add(start, 0, always=True)  # whatever it was judged: the crawl starts there
+    for row in sorted(known.values(), key=lambda r: (r.depth, r.url)):
+        add(row.url, row.depth)
+    budget = source.max_pages
+    feeds_read = False
+    while queue and (budget is None or budget > 0):
+        url, depth = queue.popleft()
+        before = known.get(url)
+        judged_before = before.judgement if before is not None else None
+        last = (history.last_good_fetch(url, LISTING_FETCHES) if judged_before == LISTING
+                else history.last_good_fetch(url))
+        task = FetchTask(url=url, source=source.name,
+                         etag=last.etag if last else None,
+                         last_modified=last.last_modified if last else None)
+        page = fetcher.fetch(task)
+        if budget is not None:
+            budget -= 1
+        result = _judged(page, depth, cleaner, scope, source, judged_before)
+        if result.crawl is not None:
+            for link, link_depth in result.crawl.links:
+                add(link, link_depth)
+        yield result
+        if not feeds_read and depth == 0 and page.ok:
+            feeds_read = True
+            entries, reads = _feed_entries(page, fetcher, scope)
+            yield from (listing_read(read, source.name) for read in reads)
+            for entry in reversed(entries):
+                add(entry, 1, first=True)
+
+
+def _judged(page: Page, depth: int, cleaner: Cleaner, scope: LinkScope, source: Source,
+            judged_before: str | None) -> Result:
+    """The Result of one fetched page: its article, or its judgement and links."""
+    if page.outcome == NOT_MODIFIED:  # as it was: a listing's links are known already
+        return Result(page=page, outcome=page.outcome,
+                      crawl=Crawled(depth, judged_before or LISTING))
+    if not page.ok:  # failed: not marked fetched, so the next run tries it again
+        return Result(page=page, outcome=page.outcome, error=page.error)
+    html = page.body.decode(page.encoding or "utf-8", errors="replace")
+    url = page.final_url or page.url
+    result = cleaner.clean(page)
+    text = result.article.text if result.article is not None else ""
+    judgement = judge(signals(html, url, text))
+    if judgement.kind == ARTICLE:
+        result.crawl = Crawled(depth, ARTICLE)
+        return result
+    if judgement.kind != LISTING:
+        return Result(page=page, outcome=CRAWL_NOT_ARTICLE, error=judgement.counter,
+                      crawl=Crawled(depth, judgement.kind))
+    found = page_links(html, url, scope)
+    links = []
+    for link in found.links:
+        link_depth = depth if link.next_page else depth + 1
+        if link_depth <= source.max_depth:
+            links.append((link.url, link_depth))
+        else:
+            found.skipped["too_deep"] += 1
+    skipped: Counter[str] = found.skipped
+    return Result(page=page, outcome=CRAWL_LISTING, error=judgement.counter,
+                  crawl=Crawled(depth, LISTING, links=tuple(links),
+                                skipped=tuple(sorted(skipped.items()))))
+
+
+def _feed_entries(page: Page, fetcher: Fetcher,
+                  scope: LinkScope) -> tuple[list[str], list[Page]]:
+    """The in-scope entries of the feeds the start page declares (at most MAX_FEEDS of
+    them, on its site), and the Page of each feed read."""
+    html = page.body.decode(page.encoding or "utf-8", errors="replace")
+    entries: list[str] = []
+    reads: list[Page] = []
+    for feed in page_links(html, page.final_url or page.url, scope).feeds:
+        if len(reads) == MAX_FEEDS:
+            break
+        if scope.refusal(feed) not in (None, FILE):  # a feed on another site: not read
+            continue
+        read = fetcher.fetch_document(feed)
+        reads.append(read)
+        if read.error is None:
+            entries.extend(canonicalize(u) for u in parse_feed(read.body, read.final_url or feed)
+                           if scope.refusal(u) is None)
+    return entries, reads
