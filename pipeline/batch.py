@@ -27,6 +27,10 @@ pipeline/sources_file.py reads and checks it):
     # allow_local_files = true    # urls only: its list may name local paths and file://
                                   # URLs (refused by default: a list's lines are data)
 
+A source of kind "site" is crawled from its url (a home or section page: pipeline/crawl.py
+has its fields, max_depth, allow, deny and domain). The site sources are crawled first, one
+after the other, each page cleaned as it comes; then the other sources are read.
+
 One run reads every enabled source, taking pages from the sources in turn (one from each,
 round-robin: their sites are paced side by side). A page is fetched once per run even when
 several sources list it: it belongs to the first source that reached it. A source's
@@ -276,6 +280,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
             limits = ", ".join(filter(None, [
                 f"max_pages {s.max_pages}" if s.max_pages else "",
                 f"max_age_hours {s.max_age_hours:g}" if s.max_age_hours is not None else "",
+                f"max_depth {s.max_depth}" if s.kind == "site" else "",
+                f"allow {len(s.scope.allow)}" if s.scope and s.scope.allow else "",
+                f"deny {len(s.scope.deny)}" if s.scope and s.scope.deny else "",
+                "domain" if s.scope and s.scope.domain else "",
                 "allow_local_files" if s.allow_local_files else "",
                 "content_selector" if s.selectors and s.selectors.content else "",
                 f"drop_selectors {len(s.selectors.drop)}" if s.selectors and s.selectors.drop

@@ -6,6 +6,8 @@ The program starts in pipeline/entry.py, which sends search, export and stats to
                   [--warc FILE...] [--save-warc FILE] [--allow-local-files]
                                                    fetch (or read a WARC), clean, store;
                                                    one line per input
+    scrape ingest --site URL [--max-depth N] [--max-pages N]
+                                                   crawl a site from URL (pipeline/crawl.py)
     scrape batch [--sources FILE] [--db PATH] [--log-json]
                                                    the same for the sources of a TOML file
     scrape clean URL_OR_PATH [--url ORIGINAL_URL] [--format json|text|markdown]
@@ -40,8 +42,9 @@ import sqlite_utils
 
 from cleaner import Cleaner, SelectorError
 from scraper import Fetcher
+from scraper.links import LinkScope
 from scraper.warc import SaveWarc, WarcReader
-from store import clusters
+from store import History, clusters
 from store.db import OutputIsDatabase, open_for_reading, refuse_overwrite
 
 from . import batch, cli_store, reclean, recorded
@@ -61,6 +64,7 @@ from .options import (
 )
 from .progress import Output
 from .run import RunSummary, clean_results, discovered, ingest, tasks_for
+from .sources_file import DEFAULT_MAX_DEPTH, Source
 from .steps import Item
 from .terminal import json_line, oneline, printable
 
@@ -72,6 +76,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 2
 
     def work(db: sqlite_utils.Database, run_id: int, output: Output) -> RunSummary:
+        if args.site:
+            return crawl_sites(args, db, run_id, output)
         readers = [WarcReader(path) for path in args.warc]
         with contextlib.ExitStack() as stack:
             saver = stack.enter_context(SaveWarc(args.save_warc)) if args.save_warc else None
@@ -96,10 +102,40 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                                                            label="ingest"))
 
 
+def crawl_sites(args: argparse.Namespace, db: sqlite_utils.Database, run_id: int,
+                output: Output) -> RunSummary:
+    """`ingest --site URL`: a crawl of each site, as a batch's site source named
+    "site:URL" (its frontier is kept under that name, so the next run goes on from it)."""
+    sources = [site_source(url, args) for url in args.site]
+    cleaner = Cleaner(clean_config(args))
+    with Fetcher(fetch_config(args)) as fetcher, contextlib.closing(History(db)) as history:
+        return ingest(batch.crawled(sources, fetcher, cleaner, history), db, fetcher, cleaner,
+                      on_result=output.result, run_id=run_id, dedup=dedup_config(args),
+                      cleaned=True)
+
+
+def site_source(url: str, args: argparse.Namespace) -> Source:
+    """The site source `--site URL` stands for (ValueError: not an http(s) URL)."""
+    return Source(name=f"site:{url}", kind="site", location=url, max_pages=args.max_pages,
+                  max_age_hours=args.max_age, max_depth=args.max_depth,
+                  scope=LinkScope.build(url))
+
+
 def ingest_usage(args: argparse.Namespace) -> str | None:
     """What is wrong with the ingest options (exit 2), or None."""
+    if args.site:
+        if args.targets or args.urls or args.warc or args.save_warc:
+            return "--site crawls a site: not with URLs, --urls, --warc or --save-warc"
+        for url in args.site:
+            try:
+                LinkScope.build(url)
+            except ValueError as exc:
+                return f"--site {exc}"
+        return selectors_usage(args)
+    if args.max_depth != DEFAULT_MAX_DEPTH or args.max_pages is not None:
+        return "--max-depth and --max-pages are for --site"
     if not args.targets and not args.urls and not args.warc:
-        return "give at least one URL or path, --urls FILE or --warc FILE"
+        return "give at least one URL or path, --urls FILE, --warc FILE or --site URL"
     if args.warc and (args.targets or args.urls):
         return "give URLs or --warc files, not both in one run"
     if (problem := selectors_usage(args)) is not None:
@@ -227,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warc", action="append", default=[], metavar="FILE",
                    help="read the HTML responses of a web archive (.warc, .warc.gz) instead "
                         "of fetching; repeatable; not with URLs or --max-age")
+    p.add_argument("--site", action="append", default=[], metavar="URL",
+                   help="crawl a news site from URL (its home or a section page): articles "
+                        "stored, listings' links followed within the site; repeatable")
+    p.add_argument("--max-depth", type=bounded("max_depth"), default=DEFAULT_MAX_DEPTH,
+                   metavar="N", help=f"--site: follow links at most N deep from URL (default "
+                                     f"{DEFAULT_MAX_DEPTH}; a listing's next page adds none)")
+    p.add_argument("--max-pages", type=bounded("max_pages"), default=None, metavar="N",
+                   help="--site: fetch at most N pages of each site in this run")
     p.add_argument("--save-warc", default=None, metavar="FILE",
                    help="also write the pages fetched over HTTP(S) to FILE as WARC "
                         "(gzipped records; written as FILE.part until the run ends)")

@@ -15,8 +15,8 @@ per-host pacing hold as for every fetch. Each page is cleaned here and judged
 (cleaner.judge): an article is stored as any article is; a listing (home, section, tag,
 author, archive page) is recorded as "crawl.listing" and its links in scope are followed
 (scraper.links: same site, no files, fragments or other schemes, the source's patterns);
-anything else is recorded as "crawl.not_article". A feed the start page declares is read
-first: its entries are fetched at depth 1.
+anything else is recorded as "crawl.not_article". The sitemaps robots.txt names and the
+feeds the start page declares are read first: their entries are fetched at depth 1.
 
 Incremental (store/frontier.py): every URL found and every judgement is kept in the
 database with the fetch that found it. A run starts from what is known: listing pages are
@@ -31,6 +31,9 @@ import logging
 from collections import Counter, deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+from protego import Protego
 
 from cleaner import Cleaner
 from cleaner.judge import ARTICLE, LISTING, judge, signals
@@ -39,7 +42,7 @@ from records.outcomes import CRAWL_LISTING, CRAWL_NOT_ARTICLE, NOT_MODIFIED
 from records.urls import canonicalize
 from scraper import Fetcher
 from scraper.links import FILE, LinkScope, page_links
-from scraper.sources import parse_feed
+from scraper.sources import discover
 from store import History
 
 from .run import listing_read
@@ -49,7 +52,8 @@ log = logging.getLogger(__name__)
 
 # The outcomes after which a listing's validators are sent back (a conditional request).
 LISTING_FETCHES = (CRAWL_LISTING, NOT_MODIFIED)
-MAX_FEEDS = 3  # feeds of the start page read
+MAX_FEEDS = 3  # sitemaps of robots.txt, and feeds of the start page, read
+MAX_ROBOTS_BYTES = 512 * 1024  # as much of robots.txt as is read for its Sitemap: lines
 
 
 def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
@@ -144,19 +148,26 @@ def _judged(page: Page, depth: int, cleaner: Cleaner, scope: LinkScope, source: 
 
 def _feed_entries(page: Page, fetcher: Fetcher,
                   scope: LinkScope) -> tuple[list[str], list[Page]]:
-    """The in-scope entries of the feeds the start page declares (at most MAX_FEEDS of
-    them, on its site), and the Page of each feed read."""
+    """The pages the site lists for crawlers, read before its links: the sitemaps its
+    robots.txt names (`Sitemap:` lines) and the feeds the start page declares (at most
+    MAX_FEEDS of each, on its site). Returns their in-scope entries and the Page of each
+    robots.txt, sitemap and feed read."""
+    url = page.final_url or page.url
     html = page.body.decode(page.encoding or "utf-8", errors="replace")
-    entries: list[str] = []
     reads: list[Page] = []
-    for feed in page_links(html, page.final_url or page.url, scope).feeds:
-        if len(reads) == MAX_FEEDS:
-            break
-        if scope.refusal(feed) not in (None, FILE):  # a feed on another site: not read
-            continue
-        read = fetcher.fetch_document(feed)
-        reads.append(read)
-        if read.error is None:
-            entries.extend(canonicalize(u) for u in parse_feed(read.body, read.final_url or feed)
-                           if scope.refusal(u) is None)
+    robots = fetcher.fetch_document(urljoin(url, "/robots.txt"))
+    sitemaps = []
+    if robots.error is None:
+        reads.append(robots)
+        text = robots.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
+        sitemaps = [s for s in Protego.parse(text).sitemaps
+                    if scope.refusal(s) in (None, FILE)][:MAX_FEEDS]
+    feeds = [f for f in page_links(html, url, scope).feeds
+             if scope.refusal(f) in (None, FILE)][:MAX_FEEDS]  # a feed on another site: not read
+    entries: list[str] = []
+    for found in discover([*sitemaps, *feeds], fetcher.fetch_document, max_sitemaps=MAX_FEEDS):
+        if isinstance(found, Page):
+            reads.append(found)
+        elif scope.refusal(found.url) is None:
+            entries.append(canonicalize(found.url))
     return entries, reads

@@ -4,6 +4,7 @@ frontier kept and resumed after kill -9, and the sources file's checks."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import signal
 import sqlite3
@@ -233,3 +234,61 @@ def test_site_fields_belong_to_site_sources(tmp_path, capsys):
 
 def test_seeds_are_deterministic():
     assert zlib.crc32(prose(1).encode()) == zlib.crc32(prose(1).encode())
+
+
+def test_ingest_site_crawls_by_hand_and_goes_on_from_its_frontier(tmp_path, site):
+    from pipeline.cli import main
+    from tests.test_cli import LOCAL
+
+    build_site(site)
+    db = tmp_path / "hand.db"
+    assert main(["ingest", "--site", site.url("/"), "--db", str(db), *LOCAL]) == 0
+    stored = {url for (url,) in rows(db, "SELECT url FROM articles")}
+    assert site.url(ARTICLES[4]) in stored and len(stored) == len(ARTICLES) + 1
+    assert {s for (s,) in rows(db, "SELECT DISTINCT source FROM frontier")} == {
+        f"site:{site.url('/')}"}
+    before = len(site.paths())
+    assert main(["ingest", "--site", site.url("/"), "--db", str(db), *LOCAL]) == 0
+    assert not set(site.paths()[before:]) & set(ARTICLES.values())
+    assert main(["ingest", "--site", site.url("/"), "--max-depth", "1", "--max-pages", "2",
+                 "--db", str(tmp_path / "two.db"), *LOCAL]) == 0
+    assert len(rows(tmp_path / "two.db", "SELECT id FROM fetches WHERE outcome != "
+                                         "'source.read'")) == 2
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--site", "ftp://x.example/"], "--site start URL 'ftp://x.example/'"),
+    (["--site", "https://x.example/", "https://y.example/a"], "--site crawls a site"),
+    (["https://y.example/a", "--max-depth", "2"], "--max-depth and --max-pages are for --site"),
+    (["--site", "https://x.example/", "--max-depth", "-1"], "--max-depth"),
+])
+def test_ingest_site_usage(tmp_path, capsys, args, message):
+    from pipeline.cli import main
+
+    with pytest.raises(SystemExit) if "-1" in args else contextlib.nullcontext():
+        assert main(["ingest", *args, "--db", str(tmp_path / "u.db")]) == 2
+    assert message in capsys.readouterr().err
+
+
+
+def test_the_sitemaps_of_robots_txt_are_read_first(tmp_path, site):
+    from tests.test_batch import urlset
+
+    build_site(site)
+    hidden = "/news/only-in-the-sitemap-story"
+    site.add(hidden, article(77, declared=True))
+    site.add("/robots.txt", f"User-agent: *\nDisallow: /private/\n"
+                            f"Sitemap: {site.url('/sitemap.xml')}\n"
+                            f"Sitemap: https://elsewhere.example/sitemap.xml\n",
+             content_type="text/plain")
+    site.add("/sitemap.xml", urlset([site.url(hidden), "https://elsewhere.example/a"]),
+             content_type="application/xml")
+    write_sources(tmp_path, site)
+    assert batch(tmp_path) == 0
+    db = tmp_path / "x.db"
+    assert site.url(hidden) in {url for (url,) in rows(db, "SELECT url FROM articles")}
+    found = outcomes(db)
+    assert found[site.url("/sitemap.xml")] == "source.read"
+    assert "https://elsewhere.example/sitemap.xml" not in found
+    assert dict(rows(db, f"SELECT url, depth FROM frontier WHERE url = '{site.url(hidden)}'")) \
+        == {site.url(hidden): 1}
