@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 # The outcomes after which a listing's validators are sent back (a conditional request).
 LISTING_FETCHES = (CRAWL_LISTING, NOT_MODIFIED)
 MAX_FEEDS = 3  # sitemaps of robots.txt, and feeds of the start page, read
+# URLs one run holds to fetch; more stay in the frontier for the next runs, so a site of
+# millions of links costs a bounded amount of memory.
+MAX_QUEUED = 200_000
 MAX_ROBOTS_BYTES = 512 * 1024  # as much of robots.txt as is read for its Sitemap: lines
 
 
@@ -80,11 +83,16 @@ def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
     def add(url: str, depth: int, first: bool = False, always: bool = False) -> None:
         if url in queued or depth > source.max_depth or not (always or due(url)):
             return
+        if len(queued) >= MAX_QUEUED:  # kept in the frontier: a later run fetches it
+            return
         queued.add(url)
         (queue.appendleft if first else queue.append)((url, depth))
 
     add(start, 0, always=True)  # whatever it was judged: the crawl starts there
-    for row in sorted(known.values(), key=lambda r: (r.depth, r.url)):
+    # Then what earlier runs found and did not fetch, before the listings they fetched: a
+    # run bounded by max_pages or MAX_QUEUED works through the backlog instead of spending
+    # every run on the same listings.
+    for row in sorted(known.values(), key=lambda r: (r.judgement is not None, r.depth, r.url)):
         add(row.url, row.depth)
     budget = source.max_pages
     feeds_read = False

@@ -292,3 +292,20 @@ def test_the_sitemaps_of_robots_txt_are_read_first(tmp_path, site):
     assert "https://elsewhere.example/sitemap.xml" not in found
     assert dict(rows(db, f"SELECT url, depth FROM frontier WHERE url = '{site.url(hidden)}'")) \
         == {site.url(hidden): 1}
+
+
+def test_the_queue_is_bounded_and_the_rest_waits_in_the_frontier(tmp_path, site, monkeypatch):
+    from pipeline import crawl
+
+    monkeypatch.setattr(crawl, "MAX_QUEUED", 4)
+    build_site(site)
+    write_sources(tmp_path, site)
+    assert batch(tmp_path) == 0
+    db = tmp_path / "x.db"
+    fetched = rows(db, "SELECT count(*) FROM frontier WHERE judgement IS NOT NULL")[0][0]
+    waiting = rows(db, "SELECT count(*) FROM frontier WHERE judgement IS NULL")[0][0]
+    assert fetched == 4 and waiting > 0
+    for _ in range(6):  # each run takes the next ones from the frontier
+        assert batch(tmp_path) == 0
+    stored = {url for (url,) in rows(db, "SELECT url FROM articles")}
+    assert {site.url(p) for p in ARTICLES.values()} <= stored
