@@ -22,7 +22,9 @@ Incremental (store/frontier.py): every URL found and every judgement is kept in 
 database with the fetch that found it. A run starts from what is known: listing pages are
 fetched again (with conditional requests), URLs found but not fetched yet are fetched, an
 article already stored is fetched again only when the source's max_age_hours says it is old
-(never without it), and pages judged other are not fetched again.
+(never without it), and pages judged other are not fetched again, nor those whose fetch
+failed for good (a 4xx, robots.txt, not HTML: judgement "failed"; a timeout or a 5xx is
+tried again by the next run).
 """
 
 from __future__ import annotations
@@ -38,7 +40,19 @@ from protego import Protego
 from cleaner import Cleaner
 from cleaner.judge import ARTICLE, LISTING, judge, signals
 from records import Crawled, FetchTask, Page, Result
-from records.outcomes import CRAWL_LISTING, CRAWL_NOT_ARTICLE, NOT_MODIFIED
+from records.outcomes import (
+    CRAWL_LISTING,
+    CRAWL_NOT_ARTICLE,
+    FETCH_BAD_URL,
+    FETCH_BINARY,
+    FETCH_CONTENT_TYPE,
+    FETCH_PRIVATE_ADDRESS,
+    FETCH_ROBOTS,
+    FETCH_TOO_LARGE,
+    FETCH_TOO_MANY_REDIRECTS,
+    NOT_MODIFIED,
+    http_code,
+)
 from records.urls import canonicalize
 from scraper import Fetcher
 from scraper.links import FILE, LinkScope, page_links
@@ -52,6 +66,10 @@ log = logging.getLogger(__name__)
 
 # The outcomes after which a listing's validators are sent back (a conditional request).
 LISTING_FETCHES = (CRAWL_LISTING, NOT_MODIFIED)
+# The frontier's judgement of a URL whose fetch failed for good (LASTING_FAILURES, a 4xx).
+FAILED = "failed"
+LASTING_FAILURES = frozenset({FETCH_ROBOTS, FETCH_CONTENT_TYPE, FETCH_BINARY, FETCH_TOO_LARGE,
+                              FETCH_BAD_URL, FETCH_PRIVATE_ADDRESS, FETCH_TOO_MANY_REDIRECTS})
 MAX_FEEDS = 3  # sitemaps of robots.txt, and feeds of the start page, read
 # URLs one run holds to fetch; more stay in the frontier for the next runs, so a site of
 # millions of links costs a bounded amount of memory.
@@ -74,7 +92,7 @@ def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
         article old enough for the source's max_age_hours; never a page judged other."""
         row = known.get(url)
         if row is None or row.judgement is None or row.judgement == LISTING:
-            return True
+            return True  # (FAILED and OTHER are not fetched again)
         if row.judgement != ARTICLE or source.max_age_hours is None:
             return False
         last = history.last_good_fetch(url)
@@ -127,9 +145,15 @@ def _judged(page: Page, depth: int, cleaner: Cleaner, scope: LinkScope, source: 
     if page.outcome == NOT_MODIFIED:  # as it was: a listing's links are known already
         return Result(page=page, outcome=page.outcome,
                       crawl=Crawled(depth, judged_before or LISTING))
-    if not page.ok:  # failed: not marked fetched, so the next run tries it again
-        return Result(page=page, outcome=page.outcome, error=page.error)
-    html = page.body.decode(page.encoding or "utf-8", errors="replace")
+    if not page.ok:
+        # A failure that will not change (a 404, robots.txt, not HTML) is marked, and not
+        # asked for again; another (a timeout, a 503) is left for the next run to try.
+        lasting = page.outcome in LASTING_FAILURES or (
+            (code := http_code(page.outcome)) is not None and 400 <= code < 500
+            and code not in (408, 425, 429))
+        return Result(page=page, outcome=page.outcome, error=page.error,
+                      crawl=Crawled(depth, FAILED) if lasting else None)
+    html = _text(page)
     url = page.final_url or page.url
     result = cleaner.clean(page)
     text = result.article.text if result.article is not None else ""
@@ -154,6 +178,13 @@ def _judged(page: Page, depth: int, cleaner: Cleaner, scope: LinkScope, source: 
                                 skipped=tuple(sorted(skipped.items()))))
 
 
+def _text(page: Page) -> str:
+    try:
+        return page.body.decode(page.encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python has no codec for: the cleaner decides the same way
+        return page.body.decode("utf-8", errors="replace")
+
+
 def _feed_entries(page: Page, fetcher: Fetcher,
                   scope: LinkScope) -> tuple[list[str], list[Page]]:
     """The pages the site lists for crawlers, read before its links: the sitemaps its
@@ -161,7 +192,7 @@ def _feed_entries(page: Page, fetcher: Fetcher,
     MAX_FEEDS of each, on its site). Returns their in-scope entries and the Page of each
     robots.txt, sitemap and feed read."""
     url = page.final_url or page.url
-    html = page.body.decode(page.encoding or "utf-8", errors="replace")
+    html = _text(page)
     reads: list[Page] = []
     robots = fetcher.fetch_document(urljoin(url, "/robots.txt"))
     sitemaps = []

@@ -309,3 +309,21 @@ def test_the_queue_is_bounded_and_the_rest_waits_in_the_frontier(tmp_path, site,
         assert batch(tmp_path) == 0
     stored = {url for (url,) in rows(db, "SELECT url FROM articles")}
     assert {site.url(p) for p in ARTICLES.values()} <= stored
+
+
+def test_lasting_failures_are_not_asked_for_again_and_passing_ones_are(tmp_path, site):
+    build_site(site)
+    site.add("/news/", listing("News", ["/news/gone-for-good-story", "/news/busy-server-story"]))
+    site.add("/news/gone-for-good-story", "gone", status=404, content_type="text/plain")
+    site.add("/news/busy-server-story", "busy", status=503, content_type="text/plain")
+    write_sources(tmp_path, site)
+    assert batch(tmp_path, "--retries", "1") == 0
+    db = tmp_path / "x.db"
+    judged = dict(rows(db, "SELECT url, judgement FROM frontier"))
+    assert judged[site.url("/news/gone-for-good-story")] == "failed"
+    assert judged[site.url("/news/busy-server-story")] is None
+    assert judged[site.url("/private/secret-story-here")] == "failed"  # robots.txt
+    before = len(site.paths())
+    assert batch(tmp_path, "--retries", "1") == 0
+    second = site.paths()[before:]
+    assert "/news/busy-server-story" in second and "/news/gone-for-good-story" not in second
