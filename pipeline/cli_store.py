@@ -7,14 +7,16 @@
     scrape export --format markdown --output DIR [--since DATE] [--unique] [--db PATH]
                                       one .md file per article, with YAML front matter
     scrape stats [--json] [--db PATH]
-                                      fetches by source and outcome, articles, the last run
+                                      fetches by source and outcome, articles, each site
+                                      crawl's last run and frontier, the last run
 
-The queries are store/query.py's; this module parses arguments and prints. Exit status
-(`guarded`, which `scrape dups` shares): 0 done (also for a search with
-no hits), 1 no database at --db (none is created) or the output could not be written, 2 bad
-usage (also a search over its bounds, or --output naming the database's files), 4 the
-database cannot be used (corrupt, not a database, read-only with an old schema), 143 stopped
-by SIGTERM. A database that may not be written is read read-only (store.db.open_for_reading).
+The queries are store/query.py's; this module parses arguments and prints (stats' text:
+pipeline/stats_text.py). Exit status (`guarded`, which `scrape dups` shares): 0 done (also for
+a search with no hits), 1 no database at --db (none is created) or the output could not be
+written, 2 bad usage (also a search over its bounds, or --output naming the database's
+files), 4 the database cannot be used (corrupt, not a database, read-only with an old
+schema), 143 stopped by SIGTERM. A database that may not be written is read read-only
+(store.db.open_for_reading).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from .command import (
     run_command,
     sigterm_raises,
 )
+from .stats_text import describe_stats
 from .terminal import json_line, oneline, printable
 
 FLUSH_EVERY = 1000  # exported rows between two flushes of the output
@@ -301,56 +304,6 @@ def cmd_export(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
 
 # stats
 
-def _bytes(n: int) -> str:
-    size = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{n:,} bytes" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
-
-
-def describe_stats(s: dict[str, Any]) -> str:
-    size, articles, fetches, run = s["size"], s["articles"], s["fetches"], s["last_run"]
-    lines = [
-        (f"database: {s['path']}  {_bytes(size['total'])} "
-         f"(main file {size['main']:,} bytes, WAL {size['wal']:,} bytes)"),
-        (f"articles: {articles['total']:,} ({articles['unique']:,} unique, "
-         f"{articles['duplicates']:,} duplicates)"),
-        f"fetches: {fetches['total']:,}" + (" by source and outcome:" if fetches["total"] else ""),
-    ]
-    sources: dict[str | None, list[tuple[str, int]]] = {}
-    for row in fetches["by_source"]:
-        sources.setdefault(row["source"], []).append((row["outcome"], row["count"]))
-    for source, outcomes in sources.items():
-        counts = ", ".join(f"{outcome} {count:,}" for outcome, count in outcomes)
-        total = sum(count for _, count in outcomes)
-        lines.append(f"  {printable(source) if source is not None else '(no source)'}: "
-                     f"{total:,}: {counts}")
-    cut = s["much_cut"]
-    if cut["total"]:
-        lines.append(f"articles with more than {cut['share']:.0%} of the extracted words "
-                     f"removed: {cut['total']:,}" + (" (the largest shares):"
-                                                     if cut["total"] > len(cut["articles"])
-                                                     else ":"))
-        for a in cut["articles"]:
-            lines.append(f"  #{a['id']} {printable(a['url'])}: {a['removed_words']:,} words "
-                         f"removed, {a['word_count']:,} kept, {a['repeated_paragraphs_removed']}"
-                         " repeated paragraphs")
-    if run is None:
-        lines.append("last run: no runs recorded")
-    else:
-        counts = run["counts"]
-        if counts is None:
-            counts = "no counts yet"
-        elif isinstance(counts, dict):
-            counts = ", ".join(f"{k} {v}" for k, v in counts.items()) or "no inputs"
-        lines.append(f"last run: #{run['id']} {run['command']} {run['status']}, started "
-                     f"{run['started_at']}, finished {run['finished_at'] or '-'}: "
-                     f"{printable(str(counts))}")
-    return "\n".join(lines)
-
-
 def cmd_stats(db: sqlite_utils.Database, args: argparse.Namespace) -> int:
     s = stats(db)
     print(json_line(s) if args.json else describe_stats(s))
@@ -413,7 +366,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=lambda args: _run(args, cmd_export))
 
     p = sub.add_parser(
-        "stats", help="counts: fetches by source and outcome, articles, the last run, size")
+        "stats", help="counts: fetches by source and outcome, articles, site crawls, the "
+                 "last run, size")
     p.add_argument("--json", action="store_true", help="one JSON object")
     p.add_argument("--db", default=DEFAULT_DB, help=db_help)
     p.set_defaults(func=lambda args: _run(args, cmd_stats))

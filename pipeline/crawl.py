@@ -118,8 +118,12 @@ def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
         url, depth = queue.popleft()
         before = known.get(url)
         judged_before = before.judgement if before is not None else None
-        last = (history.last_good_fetch(url, LISTING_FETCHES) if judged_before == LISTING
-                else history.last_good_fetch(url))
+        if url == start:  # in full each run: its feeds are read from it
+            last = None
+        elif judged_before == LISTING:
+            last = history.last_good_fetch(url, LISTING_FETCHES)
+        else:
+            last = history.last_good_fetch(url)
         task = FetchTask(url=url, source=source.name,
                          etag=last.etag if last else None,
                          last_modified=last.last_modified if last else None)

@@ -36,6 +36,7 @@ import sqlite_utils
 from records import Article
 
 from .fts import try_index_pending
+from .site_stats import sites
 from .snippets import CLOSE, OPEN, best_snippet
 
 # bm25() weights of the indexed columns, in their order (title, description, text): a word in
@@ -389,7 +390,7 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
     fetches {total, by_source: [{source, outcome, count}] (source then outcome; the source
     may be None)}; last_run: the `runs` row with the highest id ({id, command, started_at,
     finished_at, status, counts} with counts decoded from JSON, None until the run ends) or
-    None when no run is recorded."""
+    None when no run is recorded; sites: store/site_stats.py's `sites`."""
     path = database_path(db)
     size = database_files(db)
     total, duplicates = db.execute(
@@ -419,4 +420,5 @@ def stats(db: sqlite_utils.Database) -> dict[str, Any]:
         "much_cut": {"share": CUT_SHARE, "total": cut_total, "articles": much_cut},
         "fetches": {"total": sum(r["count"] for r in by_source), "by_source": by_source},
         "last_run": last_run,
+        "sites": sites(db),
     }

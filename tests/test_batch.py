@@ -396,7 +396,8 @@ def test_ingest_records_its_run_and_prints_json_lines(site, tmp_path, capsys):
     assert summary == {"event": "summary", "run_id": run["id"], "command": "ingest",
                        "status": "completed", "fetched": 3, "new": 2, "updated": 0,
                        "duplicate": 0, "failed": 1, "elapsed": summary["elapsed"],
-                       "counts": {"fetch.http_404": 1, "new": 2}, "database": str(db_path)}
+                       "counts": {"fetch.http_404": 1, "new": 2}, "sites": {},
+                       "database": str(db_path)}
     assert json.loads(run["arguments"])["targets"] == [urls["1"], urls["2"], site.url("/gone")]
     assert {r["run_id"] for r in fetches(db_path)} == {run["id"]}
 
