@@ -17,7 +17,10 @@ The rule, first match wins; each decision carries its reason, which the crawl co
    of at least five digits, or a date in the path before a last segment that is not a
    number) is an article when the cleaner found an article in the page that is not mostly
    the text of links (a list of teasers).
-4. `content`: what the page holds. The cleaner's article of at least MIN_ARTICLE_WORDS
+4. `content`: what the page holds. A page whose paragraphs are mostly (MIN_TEASER_SHARE)
+   in MIN_TEASERS or more teaser cards (a linked headline and its standfirst, in a block of
+   its own) is a listing, whatever its URL: this is checked right after the declarations.
+   The cleaner's article of at least MIN_ARTICLE_WORDS
    words, not mostly link text, is an article; a page with at least MIN_LISTING_LINKS links
    and no such article is a listing; anything else is other.
 
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from courlan.filters import is_navigation_page, is_not_crawlable
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from records.urls import is_site_root
 
@@ -43,6 +46,11 @@ ROOT, DECLARED, URL_SHAPE, CONTENT = "root", "declared", "url", "content"
 MIN_ARTICLE_WORDS = 120  # the cleaner's article text, without a declaration
 MIN_LISTING_LINKS = 3  # links a page without an article needs to be a listing (else other)
 MAX_LINK_SHARE = 0.5  # an "article" more than half of whose words are link text is a list
+# A page whose paragraphs are mostly in teaser cards (a linked headline and its standfirst)
+# lists stories, however long it is.
+MIN_TEASERS = 3
+MIN_TEASER_SHARE = 0.7
+MAX_TEASER_WORDS = 100
 
 _LISTING_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "profilepage"})
 _OTHER_TYPES = frozenset({"aboutpage", "contactpage", "checkoutpage", "faqpage", "qapage",
@@ -51,7 +59,8 @@ _SERVICE_PATH = re.compile(
     r"/(about(-us)?|contact(-us)?|privacy([-_]policy)?|terms([-_]of[-_](use|service))?|"
     r"cookies?([-_]policy)?|legal|imprint|impressum|search|subscribe|subscriptions?|"
     r"newsletters?|account|my-account|sign-?in|sign-?up|log-?in|log-?out|register|"
-    r"careers|jobs|advertise|help|faq|accessibility|sitemap)(\.[a-z]{3,5})?/?$",
+    r"careers|jobs|advertise|help|faq|accessibility|sitemap|terms[-_]and[-_]conditions|"
+    r"conditions[-_]of[-_]use|cookie[-_]policy|agb|datenschutz)(\.[a-z]{3,5})?/?$",
     re.IGNORECASE)
 # A date in the path: /2024/05/, /2024-05-01, /20240501.
 _DATE_PATH = re.compile(r"/(19|20)\d\d([/-])[01]?\d(\2[0-3]?\d)?(/|$|[-_])|/(19|20)\d{6}\D")
@@ -72,6 +81,8 @@ class Signals:
     links: int  # <a href> elements
     article_words: int  # words of the cleaner's article (0: it found none)
     article_link_words: int  # of those, words that are the text of a link on the page
+    teasers: int = 0  # teaser cards: a small block under one linked heading
+    teaser_share: float = 0.0  # the share of the page's paragraph words that are in them
 
 
 @dataclass(frozen=True)
@@ -110,8 +121,45 @@ def signals(html: str, url: str, article_text: str | None = None) -> Signals:
     words = (article_text or "").split()
     in_links = sum(len(line.split()) for line in (article_text or "").split("\n")
                    if " ".join(line.split()) in link_text)
+    teasers, teaser_words = _teasers(tree)
+    paragraph_words = sum(len(line.split()) for line in page_prose(tree).split("\n"))
     return Signals(url=url, ld_types=frozenset(ld_types), og_type=og_type, links=len(anchors),
-                   article_words=len(words), article_link_words=in_links)
+                   article_words=len(words), article_link_words=in_links, teasers=teasers,
+                   teaser_share=teaser_words / paragraph_words if paragraph_words else 0.0)
+
+
+def _teasers(tree: LexborHTMLParser) -> tuple[int, int]:
+    """(teaser cards, words of their paragraphs): a card is the element around a heading
+    whose link leads to another page, holding no other heading and at most
+    MAX_TEASER_WORDS words, as section, tag and author pages list their stories."""
+    cards, words = 0, 0
+    seen: set[int] = set()
+    for link in tree.css("h2 a[href], h3 a[href], h4 a[href]"):
+        if (link.attributes.get("href") or "#").startswith("#"):
+            continue
+        heading = link.parent
+        while heading is not None and heading.tag not in ("h2", "h3", "h4"):
+            heading = heading.parent
+        card = heading.parent if heading is not None else None
+        if card is None or card.mem_id in seen or _in_chrome(card):
+            continue
+        seen.add(card.mem_id)
+        text = (card.text(deep=True, separator=" ") or "").split()
+        if len(text) > MAX_TEASER_WORDS or len(card.css("h1, h2, h3, h4")) != 1:
+            continue
+        cards += 1
+        words += sum(len((p.text(deep=True) or "").split()) for p in card.css("p"))
+    return cards, words
+
+
+def _in_chrome(node: LexborNode) -> bool:
+    """Whether `node` lies in the page's navigation, header, footer, an aside or a form."""
+    parent = node
+    while parent is not None:
+        if parent.tag in _CHROME:
+            return True
+        parent = parent.parent
+    return False
 
 
 def page_prose(tree: LexborHTMLParser) -> str:
@@ -120,12 +168,8 @@ def page_prose(tree: LexborHTMLParser) -> str:
     too, and counts as link text)."""
     lines = []
     for node in tree.css("p"):
-        parent, outside = node.parent, True
-        while parent is not None and outside:
-            outside = parent.tag not in _CHROME
-            parent = parent.parent
         text = " ".join((node.text(deep=True) or "").split())
-        if outside and text:
+        if text and not _in_chrome(node):
             lines.append(text)
     return "\n".join(lines)
 
@@ -173,6 +217,8 @@ def judge(s: Signals) -> Judgement:
         return Judgement(LISTING, DECLARED)
     if s.ld_types & _OTHER_TYPES:
         return Judgement(OTHER, DECLARED)
+    if s.teasers >= MIN_TEASERS and s.teaser_share >= MIN_TEASER_SHARE:
+        return Judgement(LISTING, CONTENT)
     try:
         path = urlsplit(s.url).path
     except ValueError:

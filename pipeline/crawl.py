@@ -84,8 +84,10 @@ def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
     known = history.frontier(source.name)
     now = datetime.now(UTC)
     start = canonicalize(source.location)
-    queue: deque[tuple[str, int]] = deque()
-    queued: set[str] = set()
+    queue: deque[str] = deque()
+    # Each queued URL's depth: the smallest it was found at before it is fetched (page 3 of a
+    # section is linked from page 1 before page 2's "next" reaches it at page 1's depth).
+    queued: dict[str, int] = {}
 
     def due(url: str) -> bool:
         """Whether this run fetches a URL it finds: one not fetched yet, a listing, or an
@@ -99,12 +101,15 @@ def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
         return last is None or last.age_hours(now) >= source.max_age_hours
 
     def add(url: str, depth: int, first: bool = False, always: bool = False) -> None:
-        if url in queued or depth > source.max_depth or not (always or due(url)):
+        if url in queued:
+            queued[url] = min(queued[url], depth)
+            return
+        if depth > source.max_depth or not (always or due(url)):
             return
         if len(queued) >= MAX_QUEUED:  # kept in the frontier: a later run fetches it
             return
-        queued.add(url)
-        (queue.appendleft if first else queue.append)((url, depth))
+        queued[url] = depth
+        (queue.appendleft if first else queue.append)(url)
 
     add(start, 0, always=True)  # whatever it was judged: the crawl starts there
     # Then what earlier runs found and did not fetch, before the listings they fetched: a
@@ -115,7 +120,8 @@ def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
     budget = source.max_pages
     feeds_read = False
     while queue and (budget is None or budget > 0):
-        url, depth = queue.popleft()
+        url = queue.popleft()
+        depth = queued[url]
         before = known.get(url)
         judged_before = before.judgement if before is not None else None
         if url == start:  # in full each run: its feeds are read from it
@@ -132,8 +138,10 @@ def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
             budget -= 1
         result = _judged(page, depth, cleaner, scope, source, judged_before)
         if result.crawl is not None:
+            # A listing's next page (no deeper than it) goes first: the rest of a section is
+            # reached by its pagination before its numbered links are fetched one deeper.
             for link, link_depth in result.crawl.links:
-                add(link, link_depth)
+                add(link, link_depth, first=link_depth == depth)
         yield result
         if not feeds_read and depth == 0 and page.ok:
             feeds_read = True

@@ -3,7 +3,7 @@ the Store in the transaction of the fetch that found them, read back when a craw
 
 A crawled page's Result carries a records.Crawled: the Store marks the page's own row
 fetched, with its judgement and depth, adds the links it leads to (a URL already known keeps
-its first depth and first sighting) and adds the links it did not follow to the run's
+its first sighting, and the smallest depth it was found at) and adds the links it did not follow to the run's
 `frontier_skips` counts. What a crawl did after the last commit is not in the frontier, so a
 killed crawl fetches those pages again, and never a page it committed.
 """
@@ -21,7 +21,8 @@ _MARK = ("INSERT INTO frontier (source, url, depth, judgement, first_seen_at, la
          "judgement = excluded.judgement, last_fetched_at = excluded.last_fetched_at, "
          "depth = min(depth, excluded.depth)")
 _ADD = ("INSERT INTO frontier (source, url, depth, first_seen_at, found_on) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, url) DO NOTHING")
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, url) DO UPDATE SET "
+        "depth = min(depth, excluded.depth)")
 _SKIPS = ("INSERT INTO frontier_skips (source, run_id, reason, links) VALUES (?, ?, ?, ?) "
           "ON CONFLICT (source, run_id, reason) DO UPDATE SET links = links + excluded.links")
 

@@ -327,3 +327,22 @@ def test_lasting_failures_are_not_asked_for_again_and_passing_ones_are(tmp_path,
     assert batch(tmp_path, "--retries", "1") == 0
     second = site.paths()[before:]
     assert "/news/busy-server-story" in second and "/news/gone-for-good-story" not in second
+
+
+def test_a_page_takes_the_smallest_depth_it_is_found_at(tmp_path, site):
+    build_site(site)
+    deep = "/news/2026/02/01/story-on-the-third-page"
+    site.add(deep, article(50, declared=True))
+    # The section's first page links its third page by number (one deeper) before the
+    # second page's "next" reaches it at the first page's depth.
+    site.add("/news/", listing("News", [ARTICLES[1], "/news/?page=3"]
+                               + ['/news/?page=2" rel="next']))
+    site.add("/news/?page=2", listing("News, page 2", [ARTICLES[4]]
+                                      + ['/news/?page=3" rel="next']))
+    site.add("/news/?page=3", listing("News, page 3", [deep]))
+    write_sources(tmp_path, site, max_depth=2)
+    assert batch(tmp_path) == 0
+    db = tmp_path / "x.db"
+    assert site.url(deep) in {url for (url,) in rows(db, "SELECT url FROM articles")}
+    depths = dict(rows(db, "SELECT url, depth FROM frontier"))
+    assert depths[site.url("/news/?page=3")] == 1 and depths[site.url(deep)] == 2

@@ -124,3 +124,27 @@ def test_article_words_are_counted_from_the_cleaners_text():
 ])
 def test_before_cleaning_the_pages_own_paragraphs_are_read(url, html, expected):
     assert decide(url, html, None) == expected
+
+
+def teaser_page(cards: int, body: str = "") -> str:
+    teasers = "".join(
+        f'<article><h3><a href="/news/story-{n}">Headline {n}</a></h3><p>{PROSE}</p></article>'
+        for n in range(cards))
+    paragraphs = "".join(f"<p>{line}</p>" for line in body.split("\n") if line)
+    return f"<html><body><main>{paragraphs}{teasers}</main><nav>{teasers}</nav></body></html>"
+
+
+def test_a_page_of_teaser_cards_is_a_listing_however_long():
+    html = teaser_page(8)
+    # The cleaner may well take the standfirsts for an article.
+    text = "\n".join([PROSE] * 8)
+    assert decide("https://news.example.com/politics-and-the-world", html, text) == \
+        (LISTING, CONTENT)
+    # An article with a box of related stories stays an article.
+    assert decide("https://news.example.com/pier", teaser_page(4, BODY), BODY) == \
+        (ARTICLE, CONTENT)
+    # Cards in the navigation are not the page's.
+    nav_only = teaser_page(0).replace("<nav></nav>", "<nav>" + "".join(
+        f'<div><h3><a href="/x/{n}">H</a></h3><p>{PROSE}</p></div>' for n in range(8))
+        + "</nav>")
+    assert decide("https://news.example.com/pier", nav_only + BODY, BODY)[0] == ARTICLE
