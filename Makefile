@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DB ?= data/scrape.db
 SAMPLES := $(wildcard data/samples/*)
 
-.PHONY: ingest test bench bench-quality bench-fetch bench-dedup bench-store bench-pipeline bench-web browse venv clean-venv
+.PHONY: ingest test bench bench-quality bench-fetch bench-dedup bench-store bench-pipeline bench-web bench-crawl browse venv clean-venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,7 @@ test: $(STAMP)
 # bench-quality, bench-dedup, bench-store, bench-pipeline and bench-web read ../shared/bench (on the team's
 # machines, not in a user's clone); bench-fetch and bench-pipeline serve pages with nginx on
 # loopback, which they install with apt-get if missing (root).
-bench: bench-quality bench-fetch bench-dedup bench-store bench-pipeline bench-web
+bench: bench-quality bench-fetch bench-dedup bench-store bench-pipeline bench-web bench-crawl
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
@@ -58,6 +58,10 @@ bench-pipeline: $(VENV)/.bench-installed
 
 bench-web: $(VENV)/.bench-installed $(VENV)/.browse-installed
 	$(BIN)/python bench/web.py
+
+# bench-crawl reads ../shared/bench too, and serves its site itself (Python, 127.0.0.1: no nginx).
+bench-crawl: $(VENV)/.bench-installed
+	$(BIN)/python bench/crawl.py
 
 # make browse: the reader (pipeline/web: /search, /articles/ID, /health) and Datasette's own
 # views of the database (DB) on http://$(HOST):$(PORT). Datasette reads through read-only
