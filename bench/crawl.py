@@ -13,8 +13,9 @@ The site (deterministic from `--seed`; "The Loopback Gazette"):
   an article, no two with the same article text, none whose JSON-LD declares it something
   else (a Product, an Event...: trafilatura-eval has such pages). Its HTML is served as it is
   (its own links to other sites stay: off-site links; its relative ones point into this site
-  and mostly 404, as a copied page's would), with one block inserted before </body>: the site's navigation, three
-  related articles of its section, its tags, its author and the service links. Paths mix four
+  and mostly 404, as a copied page's would), with one block inserted before </body>: the
+  site's navigation, three related articles of its section, its tags, its author and the
+  service links. Paths mix four
   shapes: /SECTION/YYYY/MM/DD/SLUG-N.html, /story/ID (6 digits), /SECTION/SLUG-N and
   /YYYY/MM/DD/SLUG/ (the slug: the title's first eight ASCII words; under three, /story/ID).
 - Generated pages (every one with header navigation, a search form, a footer of service links,
@@ -28,8 +29,9 @@ The site (deterministic from `--seed`; "The Loopback Gazette"):
   link in <li class="pager__item--next">; the even sections declare JSON-LD CollectionPage.
   30 tag pages (/tag/T/, /tag/T/page/N/, rel="next"; headline and time only) and 15 author pages
   (/people/A/, /people/A/?page=N with <link rel="next"> and a "›" link; a bio, then teasers),
-  linked from teasers (a teaser's first tag and its author) and articles; service pages /about-us, /contact, /privacy-policy,
-  /terms-and-conditions, /login, /newsletter and /search?q= (prose where real ones have it);
+  linked from teasers (a teaser's first tag and its author) and articles; service pages
+  /about-us, /contact, /privacy-policy, /terms-and-conditions, /login, /newsletter and
+  /search?q= (prose where real ones have it);
   /private/ (members' listing); PDFs and images (served, so a request for one is seen).
   No feed, no sitemap. Every public article is on its section's pages: depth 2 from the home page
   when next pages add no depth, as they do in the crawl.
@@ -733,7 +735,8 @@ def run_worker(cmd: list[str], timeout: float) -> dict[str, Any]:
         return {"error": f"no result within {timeout:.0f} s"}
     lines = proc.stdout.splitlines()
     found = [line for line in lines if line.startswith("{")]
-    tail = [line for line in (lines + proc.stderr.splitlines()) if line and not line.startswith("{")]
+    tail = [line for line in (lines + proc.stderr.splitlines())
+            if line and not line.startswith("{")]
     if proc.returncode != 0 or not found:
         return {"error": f"worker exited with {proc.returncode}", "output": tail[-20:]}
     result = json.loads(found[-1])
