@@ -43,6 +43,7 @@ $(VENV)/.bench-installed: $(STAMP)
 bench-quality: $(VENV)/.bench-installed
 	$(BIN)/python bench/quality.py
 	$(BIN)/python bench/markdown_quality.py
+	$(BIN)/python bench/stage_costs.py
 
 bench-fetch: $(VENV)/.bench-installed
 	$(BIN)/python bench/fetch.py
