@@ -29,7 +29,6 @@ A page judged "article" whose cleaning fails is recorded as that failure, as tod
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -38,6 +37,8 @@ from courlan.filters import is_navigation_page, is_not_crawlable
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from records.urls import is_site_root
+
+from .metadata import declared_types
 
 ARTICLE, LISTING, OTHER = "article", "listing", "other"
 KINDS = (ARTICLE, LISTING, OTHER)
@@ -101,19 +102,17 @@ def signals(html: str, url: str, article_text: str | None = None) -> Signals:
     none); without that text (None), from the page's own paragraphs (page_prose), so that
     a crawl can judge a page before cleaning it."""
     tree = LexborHTMLParser(html)
+    prose = page_prose(tree)
     if article_text is None:
-        article_text = page_prose(tree)
-    ld_types: set[str] = set()
-    budget = _MAX_LD_BYTES
+        article_text = prose
+    scripts, budget = [], _MAX_LD_BYTES
     for node in tree.css(_LD_SCRIPTS):
         text = node.text(deep=True) or ""
         budget -= len(text)
         if budget < 0:
             break
-        try:
-            ld_types.update(_types(json.loads(text), 0))
-        except (ValueError, RecursionError):
-            continue
+        scripts.append(text)
+    ld_types = declared_types(scripts)
     og = tree.css_first("meta[property='og:type']")
     og_type = ((og.attributes.get("content") or "").strip().lower() or None) if og else None
     anchors = tree.css("a[href]")
@@ -122,7 +121,7 @@ def signals(html: str, url: str, article_text: str | None = None) -> Signals:
     in_links = sum(len(line.split()) for line in (article_text or "").split("\n")
                    if " ".join(line.split()) in link_text)
     teasers, teaser_words = _teasers(tree)
-    paragraph_words = sum(len(line.split()) for line in page_prose(tree).split("\n"))
+    paragraph_words = len(prose.split())
     return Signals(url=url, ld_types=frozenset(ld_types), og_type=og_type, links=len(anchors),
                    article_words=len(words), article_link_words=in_links, teasers=teasers,
                    teaser_share=teaser_words / paragraph_words if paragraph_words else 0.0)
@@ -172,24 +171,6 @@ def page_prose(tree: LexborHTMLParser) -> str:
         if text and not _in_chrome(node):
             lines.append(text)
     return "\n".join(lines)
-
-
-def _types(data: object, depth: int) -> set[str]:
-    """Every @type in a JSON-LD document, through lists, @graph and mainEntity."""
-    found: set[str] = set()
-    if depth > 8:
-        return found
-    if isinstance(data, list):
-        for item in data[:100]:
-            found |= _types(item, depth + 1)
-    elif isinstance(data, dict):
-        value = data.get("@type")
-        for v in value if isinstance(value, list) else [value]:
-            if isinstance(v, str):
-                found.add(v.strip().rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower())
-        for key in ("@graph", "mainEntity"):
-            found |= _types(data.get(key), depth + 1)
-    return found
 
 
 def _article_type(name: str) -> bool:

@@ -239,14 +239,7 @@ def from_json_ld(scripts: Iterable[str], base_url: str | None = None) -> PageMet
     """Metadata from the text of a page's JSON-LD scripts; invalid JSON is skipped."""
     entities: list[dict] = []
     ids: dict[str, dict] = {}
-    for text in scripts:
-        text = _WRAPPER.sub("", text).strip()
-        try:
-            # Lenient on what is common: raw newlines and tabs in strings (strict=False), and
-            # junk after the first complete value (a stray "}," or a ";"): the value is kept.
-            data, _ = _DECODER.raw_decode(text)
-        except (ValueError, RecursionError):
-            continue
+    for data in _documents(scripts):
         entities.extend(_entities(data, 0))
         _index_ids(data, ids, 0)
     articles = [e for e in entities if _rank(e) == 0]
@@ -277,6 +270,25 @@ def from_json_ld(scripts: Iterable[str], base_url: str | None = None) -> PageMet
         bylines=bylines,
         dates=[d for e in chain if (d := normalize_date(_scalar(e.get("datePublished"))))],
     )
+
+
+def declared_types(scripts: Iterable[str]) -> set[str]:
+    """Every @type the page's JSON-LD scripts declare, folded ("NewsArticle",
+    "schema:NewsArticle" -> "newsarticle"), through lists, @graph and mainEntity."""
+    return {t for data in _documents(scripts) for e in _entities(data, 0) for t in _types(e)}
+
+
+def _documents(scripts: Iterable[str]) -> Iterator[Any]:
+    """The JSON value of each script; invalid JSON is skipped."""
+    for text in scripts:
+        text = _WRAPPER.sub("", text).strip()
+        try:
+            # Lenient on what is common: raw newlines and tabs in strings (strict=False), and
+            # junk after the first complete value (a stray "}," or a ";"): the value is kept.
+            data, _ = _DECODER.raw_decode(text)
+        except (ValueError, RecursionError):
+            continue
+        yield data
 
 
 def _entities(data: Any, depth: int) -> Iterator[dict]:

@@ -33,13 +33,11 @@ import logging
 from collections import Counter, deque
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from urllib.parse import urljoin
-
-from protego import Protego
 
 from cleaner import Cleaner
 from cleaner.judge import ARTICLE, LISTING, judge, signals
 from records import Crawled, FetchTask, Page, Result
+from records.charsets import decode_text
 from records.outcomes import (
     CRAWL_LISTING,
     CRAWL_NOT_ARTICLE,
@@ -74,7 +72,6 @@ MAX_FEEDS = 3  # sitemaps of robots.txt, and feeds of the start page, read
 # URLs one run holds to fetch; more stay in the frontier for the next runs, so a site of
 # millions of links costs a bounded amount of memory.
 MAX_QUEUED = 200_000
-MAX_ROBOTS_BYTES = 512 * 1024  # as much of robots.txt as is read for its Sitemap: lines
 
 
 def crawl(source: Source, fetcher: Fetcher, cleaner: Cleaner,
@@ -191,10 +188,8 @@ def _judged(page: Page, depth: int, cleaner: Cleaner, scope: LinkScope, source: 
 
 
 def _text(page: Page) -> str:
-    try:
-        return page.body.decode(page.encoding or "utf-8", errors="replace")
-    except LookupError:  # a charset Python has no codec for: the cleaner decides the same way
-        return page.body.decode("utf-8", errors="replace")
+    """The page as text, decoded as the cleaner decodes it."""
+    return decode_text(page.body, page.encoding)
 
 
 def _feed_entries(page: Page, fetcher: Fetcher,
@@ -202,17 +197,11 @@ def _feed_entries(page: Page, fetcher: Fetcher,
     """The pages the site lists for crawlers, read before its links: the sitemaps its
     robots.txt names (`Sitemap:` lines) and the feeds the start page declares (at most
     MAX_FEEDS of each, on its site). Returns their in-scope entries and the Page of each
-    robots.txt, sitemap and feed read."""
+    sitemap and feed read (robots.txt is the fetcher's own read)."""
     url = page.final_url or page.url
     html = _text(page)
     reads: list[Page] = []
-    robots = fetcher.fetch_document(urljoin(url, "/robots.txt"))
-    sitemaps = []
-    if robots.error is None:
-        reads.append(robots)
-        text = robots.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
-        sitemaps = [s for s in Protego.parse(text).sitemaps
-                    if scope.refusal(s) in (None, FILE)][:MAX_FEEDS]
+    sitemaps = [s for s in fetcher.sitemaps(url) if scope.refusal(s) in (None, FILE)][:MAX_FEEDS]
     feeds = [f for f in page_links(html, url, scope).feeds
              if scope.refusal(f) in (None, FILE)][:MAX_FEEDS]  # a feed on another site: not read
     entries: list[str] = []

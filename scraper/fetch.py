@@ -101,7 +101,7 @@ class AsyncFetcher:
         self._read_page = partial(read_page, config=self.config)
         self._read_document = partial(read_document, config=self.config)
         self._read_robots = partial(read_robots, config=self.config)
-        self._robots = RobotsCache(self._load_robots)
+        self.robots = RobotsCache(self._load_robots)  # one read per origin, shared
 
     async def __aenter__(self) -> AsyncFetcher:
         return self
@@ -266,7 +266,7 @@ class AsyncFetcher:
                     check_host(request.url.host, cfg.allow_private)
                     if obey_robots:  # reading robots.txt is not the page's time
                         asked = loop.time()
-                        verdict = await self._robots.verdict(origin_of(request.url))
+                        verdict = await self.robots.verdict(origin_of(request.url))
                         budget.deadline += loop.time() - asked
                         verdict.check(request.url, self._token)
                     next_request = await self._hop(request, attempt, budget, read)

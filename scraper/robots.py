@@ -109,3 +109,9 @@ class RobotsCache:
             future = self._verdicts[origin] = asyncio.ensure_future(self._load(origin))
         # Shielded: one waiter being cancelled must not cancel the fetch the others await.
         return await asyncio.shield(future)
+
+    async def sitemaps(self, origin: str) -> list[str]:
+        """The sitemaps `origin`'s robots.txt names (its `Sitemap:` lines), from the same
+        single read as every verdict."""
+        verdict = await self.verdict(origin)
+        return list(verdict.rules.sitemaps) if verdict.rules is not None else []

@@ -21,6 +21,7 @@ from records.outcomes import FETCH_ERROR
 
 from .config import FetchConfig
 from .fetch import AsyncFetcher
+from .hosts import origin_of
 from .transports import ThreadedTransport
 
 T = TypeVar("T")
@@ -108,6 +109,11 @@ class Fetcher:
     def fetch_document(self, url: str) -> Page:
         """A sitemap or a feed (see AsyncFetcher.fetch_document). Never raises."""
         return self._wait(self._engine.fetch_document(url))
+
+    def sitemaps(self, url: str) -> list[str]:
+        """The sitemaps the robots.txt of `url`'s site names (`Sitemap:` lines), read once
+        per run and site, as every fetch reads it (scraper.robots.RobotsCache)."""
+        return self._wait(self._engine.robots.sitemaps(origin_of(httpx.URL(url))))
 
     def ready_in(self, origin: str) -> float:
         """Seconds from now before this fetcher would ask `origin` (scraper.hosts.origin_of)

@@ -346,3 +346,10 @@ def test_a_page_takes_the_smallest_depth_it_is_found_at(tmp_path, site):
     assert site.url(deep) in {url for (url,) in rows(db, "SELECT url FROM articles")}
     depths = dict(rows(db, "SELECT url, depth FROM frontier"))
     assert depths[site.url("/news/?page=3")] == 1 and depths[site.url(deep)] == 2
+
+
+def test_robots_txt_is_read_once_for_its_rules_and_its_sitemaps(tmp_path, site):
+    build_site(site)
+    write_sources(tmp_path, site)
+    assert batch(tmp_path) == 0
+    assert site.requests.count("/robots.txt") == 1
