@@ -59,6 +59,7 @@ MAX_DEPTH = 3000  # real pages nest a few dozen levels; beyond this the pre-pass
 _CONTAINERS = ("div", "section", "article", "span", "blockquote", "table", "ul", "ol", "font",
                "main", "aside", "header", "footer", "nav", "form")
 _CONTAINER_TAG = re.compile(rf"<(/?)(?:{'|'.join(_CONTAINERS)})\b", re.IGNORECASE)
+_CONTAINER_OPEN = re.compile(rf"<(?:{'|'.join(_CONTAINERS)})\b", re.IGNORECASE)
 MIN_PARAGRAPH_TEXT = 500  # characters of <p> text below which a page is "not built of <p>s"
 
 
@@ -254,6 +255,10 @@ def _link_lists(tree: LexborHTMLParser, sizes: _Sizes) -> list[LexborNode]:
 def too_deep(html: str, limit: int = MAX_DEPTH) -> bool:
     """Whether container tags nest deeper than `limit`, judged from the markup unparsed
     (a regex scan, far cheaper than a parse)."""
+    # Nesting deeper than `limit` needs more than `limit` tags, and more than `limit` opening
+    # container tags: two scans in C settle most pages before the walk in Python.
+    if html.count("<") <= limit or len(_CONTAINER_OPEN.findall(html)) <= limit:
+        return False
     depth = 0
     for m in _CONTAINER_TAG.finditer(html):
         depth += -1 if m.group(1) else 1

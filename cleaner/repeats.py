@@ -31,21 +31,25 @@ class _Para:
     key: str
     words: int
     grams: frozenset[tuple[str, ...]]
-    sentence: bool  # ends like a sentence (a headline or a label does not)
+    sentence: bool = False  # ends like a sentence (a headline or a label does not)
 
 
-def _prepare(paragraphs: list[str],
-             not_prose: Callable[[str], bool] | None = None) -> list[_Para]:
+def _prepare(paragraphs: list[str]) -> list[_Para]:
     out = []
     for text in paragraphs:
         key = fold(text)
         toks = key.split()
         grams = frozenset(zip(toks, toks[1:], toks[2:])) if len(toks) >= 3 else frozenset()
-        sentence = text.rstrip(_CLOSERS).endswith(_TERMINAL)
-        if sentence and not_prose is not None and not_prose(text):
-            sentence = False
-        out.append(_Para(key, len(toks), grams, sentence))
+        out.append(_Para(key, len(toks), grams))
     return out
+
+
+def _mark_sentences(paras: list[_Para], paragraphs: list[str],
+                    not_prose: Callable[[str], bool] | None) -> None:
+    """Set `sentence`; asked only of a page with repeats (`not_prose` is the costly part)."""
+    for para, text in zip(paras, paragraphs):
+        para.sentence = (text.rstrip(_CLOSERS).endswith(_TERMINAL)
+                         and not (not_prose is not None and not_prose(text)))
 
 
 def _same(a: _Para, b: _Para) -> bool:
@@ -151,10 +155,11 @@ def _is_copy(paras: list[_Para], run: list[tuple[int, int]]) -> bool:
 
 def _collapse_once(paragraphs: list[str], not_prose: Callable[[str], bool] | None) -> list[int]:
     """The indices of the paragraphs one pass keeps."""
-    paras = _prepare(paragraphs, not_prose)
+    paras = _prepare(paragraphs)
     matches = _earlier_matches(paras)
     if not any(matches):
         return list(range(len(paragraphs)))
+    _mark_sentences(paras, paragraphs, not_prose)
     drop: set[int] = set()
     for run in _runs(paras, matches):
         # Pairs an earlier run already resolved are out; the rest of the run still counts.
