@@ -17,9 +17,6 @@ _WORD = re.compile(r"\w+")
 # Chinese and Japanese are written without spaces: each ideograph or kana counts as a word.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _COUNTED = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
-# Folding for comparisons only: quotes, dashes and case never make two paragraphs different.
-_FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"',
-                       "‟": '"', "«": '"', "»": '"', "–": "-", "—": "-", "\u00ad": None})
 
 
 def normalize_paragraph(text: str) -> str:
@@ -71,8 +68,10 @@ def _word_count(text: str) -> int:
 
 
 def _fold_uncached(text: str) -> str:
-    if not text.isascii():  # ASCII needs neither (and most paragraphs are ASCII)
-        text = unicodedata.normalize("NFKC", text).translate(_FOLD)
+    # Only words are kept, so quotes, dashes and punctuation fold away with the spaces; a soft
+    # hyphen would split a word. ASCII needs neither step (and most paragraphs are ASCII).
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
     return " ".join(_WORD.findall(text.casefold()))
 
 
