@@ -1,8 +1,9 @@
 """The cleaner's `markdown` field: each block kind on pages the tests write, read back with a
 CommonMark parser (markdown-it-py, GFM tables on); escaping of ordinary text; `text`
 unchanged; the kinds through the collapse and the post-pass; cleaner.blocks' rules on their
-own; plain-text pages; links and images (CleanConfig(links=True) / CleanConfig(images=True)).
-The store and export side is tests/test_markdown_export.py."""
+own; plain-text pages; links and images (CleanConfig(links=True) / CleanConfig(images=True));
+the writer's exact output for each construct, and random lines, items, cells and headings
+read back as themselves. The store and export side is tests/test_markdown_export.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import html
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -23,13 +26,15 @@ from cleaner.blocks import (
     PRE,
     QUOTE,
     ROW,
+    RULE,
     Block,
     line_blocks,
     marked_headings,
     subheads,
 )
 from cleaner.extract import extract
-from cleaner.markdown import render
+from cleaner.markdown import from_text, render
+from cleaner.media import Image, Media
 from cleaner.text import fold
 from records import Article, Page
 
@@ -686,3 +691,124 @@ def test_links_and_images_leave_text_alone():
         assert cleaned(MEDIA, config).text == plain_text
     both = cleaned(MEDIA, CleanConfig(links=True, images=True)).markdown
     assert len(links(both)) == 4 and len(images(both)) == 1
+
+
+# --- the writer's exact output ----------------------------------------------------------------
+# cleaner/markdown.py writes what markdownify made of these blocks as HTML (which is how the
+# field was built before): the strings below are markdownify's output, byte for byte.
+
+def test_render_writes_each_block_kind_exactly():
+    lines = [
+        ("Kicker: *not* a heading", Block(PARAGRAPH, 1)),
+        ("Section one #", Block(HEADING, 2, level=3)),
+        ("First line of a paragraph", Block(PARAGRAPH, 3)),
+        ("- second line, 1. not a list", Block(PARAGRAPH, 3)),
+        ("Deeper", Block(HEADING, 4, level=4)),
+        ("Quoted once", Block(QUOTE, 5, 50)),
+        ("quoted twice", Block(QUOTE, 6, 50)),
+        ("# and a quote element", Block(QUOTE, 7, -1)),
+        ("| Name | Score |", Block(ROW, 8, 80, head=True, cells=("Name", "Score"))),
+        ("|---|---|", Block(RULE, 8, 80)),
+        ("| a_b | 1 | extra |", Block(ROW, 9, 80, cells=("a_b", "1", "extra"))),
+        ("no header here", Block(ROW, 10, 81, cells=("no header here",))),
+        ("x = `a` + ```b```", Block(PRE, 11, raw="\n  x = `a` + ```b```\n    y\n")),
+    ]
+    assert render("Title & <more>", lines) == (
+        "# Title \\& \\<more>\n\n"
+        "Kicker: \\*not\\* a heading\n\n"
+        "## Section one \\#\n\n"
+        "First line of a paragraph  \n\\- second line, 1. not a list\n\n"
+        "### Deeper\n\n"
+        "> Quoted once\n>\n> quoted twice\n\n"
+        "> \\# and a quote element\n\n"
+        "| Name | Score |  |\n| --- | --- | --- |\n| a\\_b | 1 | extra |\n\n"
+        "|  |\n| --- |\n| no header here |\n\n"
+        "````\nx = `a` + ```b```\n````\n")
+
+
+def test_render_nests_lists_exactly():
+    def item(unit: int, level: int = 0, ordered: bool = False, group: int = 90) -> Block:
+        return Block(ITEM, unit, group, level=level, ordered=ordered)
+
+    lines = [("- one", item(1)), ("continued", item(1)), ("two", item(2)),
+             ("two.a", item(3, 1, True)), ("two.b", item(4, 1, True)),
+             ("two.b.i", item(5, 3)),  # no item at depth 2 kept: it hangs from two.b
+             ("two.c", item(6, 1, True)), ("a bullet", item(7, 1)), ("three", item(8)),
+             ("after", Block(PARAGRAPH, 9)), ("x", item(10, group=91)),
+             ("y", item(11, ordered=True, group=92))]
+    assert render(None, lines) == (
+        "- one  \n  continued\n- two\n  1. two.a\n  2. two.b\n     - two.b.i\n  3. two.c\n"
+        "  - a bullet\n- three\n\nafter\n\n- x\n\n1. y\n")
+
+
+def test_render_links_and_images_exactly():
+    report = "See the report by Ana_Lopez, then the report."
+    media = Media(
+        links={fold(report): [("Ana_Lopez", "https://e.com/u/a", 0),
+                              ("the report", "https://e.com/r?a=1&b=2", 1)],
+               fold("https://e.com/x_y"): [("https://e.com/x_y", "https://e.com/x_y", 0)],
+               fold("Links in a heading"): [("heading", "https://e.com/h", 0)]},
+        order={fold("Headline"): 0, fold("Links in a heading"): 3, fold(report): 5,
+               fold("https://e.com/x_y"): 9, fold("End"): 12},
+        images=[(4, Image("https://i.com/a.jpg", "A chart", "Figure 1: *rates*")),
+                (10, Image("https://i.com/b.png"))])
+    lines = [("Links in a heading", Block(HEADING, 1, level=2)),
+             ("Text under it", Block(PARAGRAPH, 2)), (report, Block(PARAGRAPH, 3)),
+             ("https://e.com/x_y", Block(PARAGRAPH, 4)), ("End", Block(PARAGRAPH, 5))]
+    assert render("Headline", lines, media, Image("https://i.com/lead.jpg", "Lead")) == (
+        "# Headline\n\n![Lead](https://i.com/lead.jpg)\n\n"
+        "## Links in a [heading](https://e.com/h)\n\nText under it\n\n"
+        "![A chart](https://i.com/a.jpg)\n\n*Figure 1: \\*rates\\**\n\n"
+        "See the report by [Ana\\_Lopez](https://e.com/u/a), then "
+        "[the report](https://e.com/r?a=1&b=2).\n\n"
+        "<https://e.com/x_y>\n\n![](https://i.com/b.png)\n\nEnd\n")
+
+
+def test_from_text_collapses_whitespace_and_escapes_exactly():
+    text = "  first\tline  with   spaces  \n\n 1. two *three*\n\t\n# hash\n"
+    assert from_text("A  title\twith tabs", text) == (
+        "# A title with tabs\n\nfirst line with spaces\n\n1\\. two \\*three\\*\n\n\\# hash\n")
+    assert from_text(None, " \n\t") == ""
+
+
+# --- any text reads back as itself ------------------------------------------------------------
+
+_CHARS = st.sampled_from([*"*_#-+>=.)1|`[]<&~\\!() aZ", "é", "日", "12.", "&amp;", "***",
+                          "<b>", "http://x.y"])
+# A line as the cleaner keeps them: one space between words, none at the edges.
+_LINE = st.lists(_CHARS, min_size=1, max_size=12).map(lambda cs: " ".join("".join(cs).split()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINE.filter(bool), min_size=1, max_size=3))
+def test_any_paragraph_reads_back_as_its_lines(texts):
+    md = render(None, [(t, Block(PARAGRAPH, 1)) for t in texts])
+    tokens = MD.parse(md)
+    assert [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"], md
+    assert inline_text(tokens[1]) == "\n".join(texts), md
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_LINE.filter(bool), st.integers(0, 2), st.booleans()),
+                min_size=1, max_size=5))
+def test_any_list_reads_back_as_its_items(spec):
+    md = render(None, [(t, Block(ITEM, i + 1, 7, level=level, ordered=ordered))
+                       for i, (t, level, ordered) in enumerate(spec)])
+    assert [text for _, _, text in list_items(md)] == [t.removeprefix("- ") for t, _, _ in spec]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_LINE, min_size=1, max_size=3), min_size=1, max_size=4), st.booleans())
+def test_any_table_reads_back_as_its_cells(rows, head):
+    md = render(None, [("row", Block(ROW, i + 1, 7, head=head and not i, cells=tuple(r)))
+                       for i, r in enumerate(rows)])
+    width = max(len(r) for r in rows)
+    read = [cells for _, cells in tables(md)[0]]
+    assert read[0 if head else 1:] == [r + [""] * (width - len(r)) for r in rows], md
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LINE.filter(bool))
+def test_any_heading_reads_back_as_itself(text):
+    md = render(None, [(text, Block(HEADING, 1, level=3)), ("body", Block(PARAGRAPH, 2))])
+    assert headings(md) == [("h2", text)], md
