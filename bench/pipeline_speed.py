@@ -69,8 +69,13 @@ its peak tree RSS against the median of the ours-2w runs at `--pages`.
 `--profile`: one ours-2w run under py-spy (--subprocesses --gil), the top functions of the
 writer and of the cleaning workers, each with its share of the samples.
 
+`--before DIR`: also before-0w and before-2w, the same commands with the code of the checkout
+in DIR (PYTHONPATH=DIR), so that a change is measured against the code before it in one run
+(e.g. `git worktree add /tmp/before HEAD~3`).
+
 Targets (issue 7): ours-2w >= 2.5x scrapy+trafilatura pages/s; ours-2w >= 1.7x ours-1w;
-peak RSS at 20,000 pages <= 1.10x that at 2,000. Results: bench/results/pipeline.json
+peak RSS at 20,000 pages <= 1.10x that at 2,000. Issue 18: ours-0w's CPU per page <= 0.8x
+scrapy+trafilatura's. Results: bench/results/pipeline.json
 (`--out`; a --quick run writes to the temporary directory unless --out is given).
 """
 
@@ -124,8 +129,12 @@ DEFAULT_OUT = HERE / "results" / "pipeline.json"
 SCRAPY, SCRAPY_FAST = "scrapy+trafilatura", "scrapy+trafilatura-fast"
 SYSTEMS = (SCRAPY, SCRAPY_FAST, "ours-1w", "ours-2w", "ours-0w")
 OURS_WORKERS = {"ours-0w": 0, "ours-1w": 1, "ours-2w": 2}
+# --before DIR: the same commands run from another checkout of the code (PYTHONPATH=DIR ahead
+# of this one), so that a change is measured against the code before it in the same run.
+BEFORE = {f"before-{n}w": n for n in (0, 2)}
 BASELINE = SCRAPY
 TARGET_VS_SCRAPY = 2.5  # ours-2w pages/s over scrapy+trafilatura's
+TARGET_CPU_VS_SCRAPY = 0.8  # ours-0w CPU per page over scrapy+trafilatura's (issue 18)
 TARGET_2W_VS_1W = 1.7
 TARGET_RSS_RATIO = 1.10  # peak RSS at --mem-pages over that at --pages
 MIN_GOOD_SHARE = 0.9  # a run with fewer pages out as articles is broken, not fast
@@ -376,13 +385,14 @@ class TreeSampler(threading.Thread):
                 return
 
 
-def measure(cmd: list[str], log: Path, timeout: float) -> dict[str, Any]:
+def measure(cmd: list[str], log: Path, timeout: float,
+            env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run `cmd` (stdout and stderr to `log`): wall clock start to exit, CPU of it and its
     descendants (reaped ones by wait4, others as last sampled), peak memory of its tree, and its own share (root_*: the
     writer's, beside its cleaning workers)."""
     with open(log, "wb") as out:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=worker_env(),
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env or worker_env(),
                                 cwd=REPO, start_new_session=True)
     tree = TreeSampler(proc.pid)
     tree.start()
@@ -472,23 +482,26 @@ def run_system(system: str, urls_file: Path, npages: int, tmp: Path,
     work = Path(tempfile.mkdtemp(prefix=f"{system.replace('+', '-')}-", dir=tmp))
     log = work / "output.txt"
     politeness = ["--concurrency", str(args.concurrency), "--per-host", str(args.per_host)]
-    if system in OURS_WORKERS:
+    env = None
+    if system in OURS_WORKERS or system in BEFORE:
         db = work / "bench.db"
         scrape = str(Path(sys.executable).with_name("scrape"))
+        workers = OURS_WORKERS.get(system, BEFORE.get(system))
         cmd = [scrape, "ingest", "--urls", str(urls_file), "--db", str(db), "--workers",
-               str(OURS_WORKERS[system]), "--delay", "0", "--no-robots", "--allow-private",
-               *politeness]
+               str(workers), "--delay", "0", "--no-robots", "--allow-private", *politeness]
+        if system in BEFORE:
+            env = {**worker_env(), "PYTHONPATH": str(args.before)}
     else:
         feed = work / "items.jsonl"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system,
                "--urls", str(urls_file), "--feed", str(feed), *politeness]
     result: dict[str, Any] = {"system": system, "pages": npages,
-                              **measure([*(prefix or []), *cmd], log, RUN_TIMEOUT)}
+                              **measure([*(prefix or []), *cmd], log, RUN_TIMEOUT, env)}
     problems = []
     if result["returncode"] != 0:
         problems.append(f"exit status {result['returncode']}:\n{tail(log)}")
     try:
-        if system in OURS_WORKERS:
+        if system in OURS_WORKERS or system in BEFORE:
             result.update(ours_outcomes(db))
             result["good"] = result["articles"]
             result["summary"] = tail(log, 1)
@@ -556,6 +569,19 @@ def verdicts(rows: dict[str, dict[str, Any]], memory: dict[str, Any] | None) -> 
         ra, rb = rate(a), rate(b)
         if ra and rb:
             out[key] = {"ratio": ra / rb, "target": f">= {target}", "pass": ra / rb >= target}
+    # Issue 18: the CPU of a page cleaned in process, against Scrapy + trafilatura's.
+    cpu = {name: rows.get(name, {}).get("cpu_s_per_1000") for name in ("ours-0w", SCRAPY)}
+    if cpu["ours-0w"] and cpu[SCRAPY]:
+        ratio = cpu["ours-0w"] / cpu[SCRAPY]
+        out["ours-0w_cpu_vs_scrapy+trafilatura"] = {
+            "ratio": ratio, "target": f"<= {TARGET_CPU_VS_SCRAPY}",
+            "pass": ratio <= TARGET_CPU_VS_SCRAPY}
+    for name in BEFORE:  # --before: not a target, the change's effect in the same run
+        now, then = rows.get(name.replace("before", "ours"), {}), rows.get(name, {})
+        if now.get("cpu_s_per_1000") and then.get("cpu_s_per_1000"):
+            out[f"{name.replace('before', 'ours')}_vs_{name}"] = {
+                "cpu_ratio": now["cpu_s_per_1000"] / then["cpu_s_per_1000"],
+                "pages_per_s_ratio": now["pages_per_s"] / then["pages_per_s"]}
     if memory and "ratio" in memory:
         out["rss_mem_pages_vs_pages"] = {"ratio": memory["ratio"],
                                          "target": f"<= {TARGET_RSS_RATIO}",
@@ -612,6 +638,7 @@ def print_report(rows: list[dict[str, Any]], memory: dict[str, Any] | None,
                   f"{1000 * m['cpu_s'] / m['pages']:.1f} CPU s/1k")
     labels = {"ours-2w_vs_scrapy+trafilatura": "ours-2w vs scrapy+trafilatura, pages/s",
               "ours-2w_vs_ours-1w": "ours-2w vs ours-1w, pages/s",
+              "ours-0w_cpu_vs_scrapy+trafilatura": "ours-0w vs scrapy+trafilatura, CPU/page",
               "rss_mem_pages_vs_pages": "peak RSS, memory-check pages vs pages"}
     print("\ntargets:")
     for key, label in labels.items():
@@ -619,6 +646,10 @@ def print_report(rows: list[dict[str, Any]], memory: dict[str, Any] | None,
         print(f"  {label:<42} " + (f"{v['ratio']:.2f}x (target {v['target']}): "
                                     f"{'PASS' if v['pass'] else 'FAIL'}" if v
                                     else "not measured"))
+    for key, v in targets.items():
+        if "cpu_ratio" in v:
+            print(f"  {key}: CPU/page {v['cpu_ratio']:.2f}x, pages/s {v['pages_per_s_ratio']:.2f}x"
+                  " (the code now against the code in --before, same run)")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,7 +708,7 @@ def profile_main(urls_file: Path, npages: int, tmp: Path, args: argparse.Namespa
 
 
 def bench_main(args: argparse.Namespace) -> int:
-    systems: list[str] = args.systems
+    systems: list[str] = args.systems + (list(BEFORE) if args.before else [])
     t0 = time.perf_counter()
     try:
         templates = load_templates(args.data, args.seed, args.source_pages)
@@ -796,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each system (3)")
     parser.add_argument("--systems", type=lambda v: parse_choices(v, SYSTEMS),
                         default=list(SYSTEMS), help=f"comma-separated, of: {', '.join(SYSTEMS)}")
+    parser.add_argument("--before", type=Path, default=None, metavar="DIR",
+                        help="also run before-0w and before-2w: ours from the checkout in DIR")
     parser.add_argument("--mem-pages", type=int, default=20000,
                         help="pages of the ours-2w memory check (20000; 0: none)")
     parser.add_argument("--quick", action="store_true",
