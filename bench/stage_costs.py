@@ -4,7 +4,8 @@ and mean (issue 18: make the cost visible after every change).
     .venv/bin/python bench/stage_costs.py              # the three sets (~1 minute)
     .venv/bin/python bench/stage_costs.py --set news   # one set
 
-Each page is cleaned once in this process (cleaner.Cleaner, as bench/quality.py runs it), then
+Each page is cleaned once in this process (cleaner.Cleaner, as bench/quality.py runs it; the
+first 20 pages of a set once before, unmeasured, to fill lazy caches), then
 signed (cleaner.dedup.MinHasher) and its body packed (store.pages.pack), as the pipeline's
 workers do. The stages are timed by wrapping the functions cleaner/stage.py calls, with
 time.process_time (CPU of this process), each stage's own time only (a stage that runs inside
@@ -12,9 +13,14 @@ another is taken out of it):
 
   prune       the selectolax pre-pass (cleaner.prune.prune)
   metadata    the page's declared metadata (extract.declared, with_declared)
-  extract     trafilatura on the pruned page (extract.extract), its fallbacks aside
+  extract     trafilatura on the pruned page (extract.extract), its fallbacks, its parse and
+              its metadata pass aside
+  parse       trafilatura's parse of the page into an lxml tree (load_html)
+  traf-meta   trafilatura's metadata pass (extract_metadata: byline search, htmldate), run
+              where the page's declarations fall short (extract.declared_enough)
   fallbacks   trafilatura's readability/jusText comparison (compare_extraction, justext_rescue)
   raw         our second extraction of the page as served, when the first missed most of it
+              (its parse and metadata pass are in those rows)
   collapse    the repeated-body collapse (repeats.kept_after_repeats)
   post-pass   the paragraph post-pass (boilerplate.post_pass)
   markdown    the `markdown` field (markdown.render)
@@ -50,8 +56,9 @@ from records import Page
 from store.pages import pack
 
 SHARED = HERE.parent.parent / "shared" / "bench"
-STAGES = ("prune", "metadata", "extract", "fallbacks", "raw", "collapse", "post-pass",
-          "markdown", "other", "sign", "pack")
+STAGES = ("prune", "metadata", "extract", "parse", "traf-meta", "fallbacks", "raw", "collapse",
+          "post-pass", "markdown", "other", "sign", "pack")
+WARM_UP = 20  # pages cleaned before measuring a set (lazy imports, regex and locale caches)
 
 
 class Clock:
@@ -92,6 +99,8 @@ def instrument(clock: Clock) -> Callable[[], None]:
     stage.kept_after_repeats = clock.wrap("collapse", stage.kept_after_repeats)
     stage.post_pass = clock.wrap("post-pass", stage.post_pass)
     stage.render = clock.wrap("markdown", stage.render)
+    trafilatura.core.load_html = clock.wrap("parse", trafilatura.core.load_html)
+    trafilatura.core.extract_metadata = clock.wrap("traf-meta", trafilatura.core.extract_metadata)
     trafilatura.core.compare_extraction = clock.wrap(
         "fallbacks", trafilatura.core.compare_extraction)
     trafilatura.core.justext_rescue = clock.wrap("fallbacks", trafilatura.core.justext_rescue)
@@ -102,11 +111,12 @@ def measure(set_name: str, cleaner: Cleaner, clock: Clock, next_page: Callable[[
             hasher: MinHasher) -> dict[str, list[float]]:
     """ms per page and stage, for every page of one set."""
     per_stage: dict[str, list[float]] = {name: [] for name in (*STAGES, "total")}
-    for item in load_items(set_name, SHARED / set_name):
-        body = read_html(item.path).encode("utf-8")
-        url = item.url or item.key
-        page = Page(url=url, final_url=url, status=200, content_type="text/html", body=body,
-                    encoding="utf-8", bytes=len(body))
+    items = load_items(set_name, SHARED / set_name)
+    for item in items[:WARM_UP]:
+        cleaner.clean(_page(item))
+    for item in items:
+        page = _page(item)
+        body = page.body
         clock.spent.clear()
         next_page()
         started = time.process_time()
@@ -124,6 +134,13 @@ def measure(set_name: str, cleaner: Cleaner, clock: Clock, next_page: Callable[[
             per_stage[name].append(1000 * clock.spent.get(name, 0.0))
         per_stage["total"].append(1000 * sum(clock.spent.get(n, 0.0) for n in STAGES))
     return per_stage
+
+
+def _page(item: Any) -> Page:
+    body = read_html(item.path).encode("utf-8")
+    url = item.url or item.key
+    return Page(url=url, final_url=url, status=200, content_type="text/html", body=body,
+                encoding="utf-8", bytes=len(body))
 
 
 def summary(values: list[float]) -> dict[str, float]:
