@@ -15,14 +15,17 @@ import trafilatura
 from htmldate.extractors import extract_url_date
 from htmldate.settings import MIN_DATE
 from htmldate.utils import Extractor as DateOptions
+from lxml.html import HtmlElement
 from selectolax.lexbor import LexborHTMLParser
 from trafilatura.settings import set_date_params
+from trafilatura.utils import load_html
 
 from .blocks import Block, line_blocks
 from .dates import day, local_day, normalize_date
 from .media import Media
 from .metadata import PageMeta, merge, page_metadata, parse_head
 from .text import fold, split_paragraphs
+from .trafmeta import page_metadata as trafilatura_metadata
 from .values import absolute
 
 _URL_DATE_OPTIONS = DateOptions(extensive=False, max=datetime(2100, 1, 1), min=MIN_DATE,
@@ -148,7 +151,7 @@ def declared_enough(head: Declared) -> bool:
 
 def extract(html: str, url: str | None = None, with_metadata: bool = True,
             search_dates: bool = True, favor_recall: bool = False,
-            fast: bool = False) -> Extracted | None:
+            fast: bool = False, settled: tuple[bool, bool] = (False, False)) -> Extracted | None:
     """Run trafilatura (comments off, its fallbacks on unless `fast`); None when it finds nothing.
 
     `with_metadata=False` skips trafilatura's metadata: the caller has the page's own.
@@ -156,14 +159,26 @@ def extract(html: str, url: str | None = None, with_metadata: bool = True,
     searching the text, for a page that declares its date and needs only its day settled.
     `favor_recall` is trafilatura's recall focus (see cleaner.stage for when it is used).
     `fast`: without its fallbacks (CleanConfig.fast).
+    `settled`: whether the page's own title, tags win over trafilatura's (metadata.settled),
+    which its metadata pass then does not search for (cleaner.trafmeta).
     """
+    date_params = set_date_params(search_dates)
+    source: str | HtmlElement = html
+    meta = None
+    if with_metadata:  # trafilatura's pass, on the tree it then extracts from (parsed once)
+        tree = load_html(html)
+        if tree is None:
+            return None
+        meta = trafilatura_metadata(tree, url, date_params, title=not settled[0],
+                                    tags=not settled[1])
+        source = tree
     doc = trafilatura.bare_extraction(
-        html,
+        source,
         url=url,
         favor_recall=favor_recall,
         fast=fast,
-        with_metadata=with_metadata,
-        date_extraction_params=set_date_params(search_dates),
+        with_metadata=False,
+        date_extraction_params=date_params,
         include_comments=False,
         include_tables=True,
         include_images=False,
@@ -173,15 +188,16 @@ def extract(html: str, url: str | None = None, with_metadata: bool = True,
     if doc is None:
         return None
     paragraphs = split_paragraphs(doc.text or "")
+    info = meta if meta is not None else doc
     return Extracted(
         paragraphs=paragraphs,
         blocks=line_blocks(doc.body, paragraphs),
-        title=doc.title or None,
-        description=doc.description or None,
-        author=doc.author or None,
-        date=doc.date or None,
-        sitename=doc.sitename or None,
-        language=doc.language or None,
-        image_url=doc.image or None,
-        tags=list(doc.tags or []),
+        title=info.title or None,
+        description=info.description or None,
+        author=info.author or None,
+        date=info.date or None,
+        sitename=info.sitename or None,
+        language=info.language or None,
+        image_url=info.image or None,
+        tags=list(info.tags or []),
     )

@@ -405,6 +405,13 @@ def _join_authors(names: Iterable[str], sitenames: Iterable[str] = ()) -> str | 
 # --- merging ---------------------------------------------------------------------------------
 
 
+def settled(meta: PageMeta) -> tuple[bool, bool]:
+    """Whether `merge` takes the title and the tags of `meta` over any later source's: a
+    title that is not cut short ("..."), tags that survive cleaning."""
+    title = bool(meta.title) and _ELLIPSIS.sub("", meta.title or "") == meta.title
+    return title, bool(clean_tags(meta.tags))
+
+
 def merge(*sources: PageMeta) -> PageMeta:
     """Field by field, the first source with a value (see the module docstring)."""
     out = PageMeta()

@@ -30,6 +30,7 @@ from .extract import (
 from .lines import is_prompt
 from .markdown import render
 from .media import Image, page_media
+from .metadata import settled
 from .prune import prune
 from .repeats import kept_after_repeats
 from .selectors import Selectors
@@ -173,7 +174,7 @@ def _from_html(html: str, url: str | None, drops: dict[str, int], fast: bool = F
     head = declared(served, base_url=url)
     # trafilatura's metadata pass only where the page's declarations fall short.
     own = declared_enough(head)
-    options = dict(with_metadata=not own, fast=fast,
+    options = dict(with_metadata=not own, fast=fast, settled=settled(head.meta),
                    # htmldate's full search only for a page that declares no date
                    search_dates=head.meta.date is None,
                    favor_recall=report.paragraph_chars > RECALL_FOCUS_CHARS)
