@@ -10,6 +10,7 @@ removed, whatever its name: some sites wrap the whole page in a <form> or an "as
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -18,12 +19,32 @@ from .text import fold
 
 CODE = ("script", "style", "template", "iframe", "svg", "canvas", "object", "embed", "button",
         "select", "input", "textarea", "label")
+# JSON-LD stays: it is metadata (date, author, headline) that trafilatura reads.
+_CODE_SELECTOR = f':is({", ".join(CODE)}):not([type="application/ld+json" i])'
 LANDMARKS = ("nav", "aside", "footer", "form", "dialog")
 HIDDEN = ('[hidden]', '[aria-hidden="true"]', '[style*="display:none"]',
           '[style*="display: none"]', '[style*="visibility:hidden"]',
           '[style*="visibility: hidden"]')
 ROLES = ('[role="navigation"]', '[role="complementary"]', '[role="contentinfo"]',
          '[role="banner"]', '[role="dialog"]', '[role="alert"]')
+_ATTRIBUTE = re.compile(r"\[([a-z-]+)")  # the attribute an attribute selector tests
+
+
+def _by_attribute(selectors: Iterable[str]) -> str:
+    """The selectors as one list, those testing the same attribute grouped behind a test for
+    its presence ("[role]:is(...)"): lexbor then skips the group on elements without it.
+    The matches are the same, in document order; a node matched by several selectors is
+    listed once per selector either way, the copies next to each other."""
+    groups: dict[str, list[str]] = {}
+    for selector in selectors:
+        attr = _ATTRIBUTE.match(selector)
+        groups.setdefault(attr.group(1) if attr else "", []).append(selector)
+    out = groups.pop("", [])
+    for attr, group in groups.items():
+        out.append(group[0] if len(group) == 1 else f"[{attr}]:is({', '.join(group)})")
+    return ", ".join(out)
+
+
 # Tokens of class/id names that mark a block as boilerplate (matched as whole tokens).
 # Layout words ("sidebar", "banner", "paywall", "ads") are left out on purpose: pages put them
 # on the wrappers of the article itself ("has-sidebar", "paywall-content").
@@ -42,8 +63,10 @@ _COMPOUND_NAMES = tuple(name for name in BOILERPLATE_NAMES if "-" in name)
 _NAME_STEMS = ("comment", "disqus", "respond", "shar", "social", "relat", "recommend",
                "mostread", "most-read", "trending", "outbrain", "taboola", "newsletter",
                "subscri", "signup", "consent", "gdpr", "author-bio", "pager")
-_NAME_SELECTOR = ", ".join(f'[{attr}*="{stem}" i]' for stem in _NAME_STEMS
-                           for attr in ("class", "id"))
+_NAME_SELECTOR = _by_attribute(f'[{attr}*="{stem}" i]' for stem in _NAME_STEMS
+                               for attr in ("class", "id"))
+_HIDDEN_SELECTOR = _by_attribute(HIDDEN)
+_LANDMARK_SELECTOR = _by_attribute(LANDMARKS + ROLES)
 BLOCKS = frozenset(("p", "li", "div", "h2", "h3", "h4", "h5", "h6", "dd", "dt", "section",
                     "article", "span", "td"))
 LINK_RATIO = 0.7  # share of a block's text inside links for it to count as a link
@@ -61,6 +84,23 @@ _CONTAINERS = ("div", "section", "article", "span", "blockquote", "table", "ul",
 _CONTAINER_TAG = re.compile(rf"<(/?)(?:{'|'.join(_CONTAINERS)})\b", re.IGNORECASE)
 _CONTAINER_OPEN = re.compile(rf"<(?:{'|'.join(_CONTAINERS)})\b", re.IGNORECASE)
 MIN_PARAGRAPH_TEXT = 500  # characters of <p> text below which a page is "not built of <p>s"
+
+
+def _tag_ids() -> dict[str, int]:
+    """Lexbor's ids of the tags the measuring pass tells apart (fixed numbers for the HTML
+    tags), read off a parsed sample: comparing ids is cheaper than comparing tag names."""
+    sample = ("<a>text</a><p></p><ul><li></li></ul><ol></ol><dl><dt></dt><dd></dd></dl>"
+              "<table><tr><td></td></tr></table>"
+              + "".join(f"<{tag}></{tag}>" for tag in BLOCKS))
+    body = LexborHTMLParser(sample).body
+    assert body is not None
+    return {node.tag: node.tag_id for node in body.traverse(include_text=True)}
+
+
+_IDS = _tag_ids()
+_TEXT_ID, _A_ID, _P_ID = _IDS["-text"], _IDS["a"], _IDS["p"]
+_RUN_IDS = frozenset(_IDS[tag] for tag in BLOCKS | {"ul", "ol"})  # tags _link_runs looks at
+_LIST_IDS = frozenset((_IDS["ul"], _IDS["ol"]))
 
 
 @dataclass
@@ -95,6 +135,9 @@ class _Sizes:
 
     Asking each node for its text would cost the size of its subtree every time, which is
     quadratic on deeply nested pages; this is linear. Sizes are plain lists for speed.
+    The same pass notes the only parents the link rules need to look at: lists with two
+    children sized like link blocks, and parents with MIN_LINK_RUN of them (removing nodes
+    never adds children).
     """
 
     TEXT, LINK, PARA = 0, 1, 2
@@ -103,45 +146,68 @@ class _Sizes:
     def __init__(self, tree: LexborHTMLParser) -> None:
         self.by_id: dict[int, list[int]] = {}
         self.root: tuple[int, int, int] | list[int] = self._EMPTY
+        # Parents that may hold a link run or be a link list, in document order.
+        self.run_parents: list[LexborNode] = []
+        self.list_parents: list[LexborNode] = []
         root = tree.body
         if root is None:
             return
         by_id = self.by_id
+        get = by_id.get
+        link_kids: dict[int, int] = {}  # parent mem_id -> children sized like link blocks
+        two_ids: set[int] = set()  # parents with two of them
+        run_parents, list_parents = self.run_parents, self.list_parents
         root_id = root.mem_id
-        # Reversed pre-order visits every node after all of its descendants.
-        for node in reversed(list(root.traverse(include_text=True))):
-            if node.is_text_node:
+        # Reversed pre-order visits every node after all of its descendants. Whitespace-only
+        # text nodes are skipped in C: they measure 0 either way.
+        for node in reversed(list(root.traverse(include_text=True, skip_empty=True))):
+            tid = node.tag_id
+            if tid == _TEXT_ID:
                 n = len(node.text_content.strip())
                 if n:
                     parent = node.parent
                     if parent is not None:
-                        up = by_id.get(parent.mem_id)
+                        pid = parent.mem_id
+                        up = get(pid)
                         if up is None:
-                            by_id[parent.mem_id] = [n, 0, 0]
+                            by_id[pid] = [n, 0, 0]
                         else:
                             up[0] += n
                 continue
             mid = node.mem_id
-            size = by_id.get(mid)
+            size = get(mid)
             if size is None:
                 continue  # no text inside: nothing to pass up
-            tag = node.tag
-            if tag == "a":
+            if tid == _A_ID:
                 size[1] = size[0]
-            elif tag == "p":
+            elif tid == _P_ID:
                 size[2] = size[0]
+            if mid in two_ids:
+                if tid in _LIST_IDS:
+                    list_parents.append(node)
+                if link_kids[mid] >= MIN_LINK_RUN:
+                    run_parents.append(node)
             if mid == root_id:
                 continue
             parent = node.parent
-            if parent is not None:
-                up = by_id.get(parent.mem_id)
-                if up is None:
-                    by_id[parent.mem_id] = list(size)
-                else:
-                    up[0] += size[0]
-                    up[1] += size[1]
-                    up[2] += size[2]
+            if parent is None:
+                continue
+            pid = parent.mem_id
+            up = get(pid)
+            if up is None:
+                by_id[pid] = size[:]
+            else:
+                up[0] += size[0]
+                up[1] += size[1]
+                up[2] += size[2]
+            # Most blocks have no link text: the cheap test first.
+            if size[1] and tid in _RUN_IDS and _link_sized(size):
+                count = link_kids[pid] = link_kids.get(pid, 0) + 1
+                if count == 2:
+                    two_ids.add(pid)
         self.root = by_id.get(root_id, self._EMPTY)
+        run_parents.reverse()
+        list_parents.reverse()
 
     def of(self, node: LexborNode) -> tuple[int, int, int] | list[int]:
         return self.by_id.get(node.mem_id, self._EMPTY)
@@ -191,11 +257,14 @@ def _boilerplate_name(node: LexborNode) -> bool:
             or any(name in names for name in _COMPOUND_NAMES))
 
 
+def _link_sized(size: tuple[int, int, int] | list[int]) -> bool:
+    """Whether a block's sizes allow it to be a link block (the cheap part of the test)."""
+    text, link = size[0], size[1]
+    return 0 < text <= LINK_BLOCK_MAX_CHARS and link >= LINK_RATIO * text
+
+
 def _is_link_block(node: LexborNode, sizes: _Sizes) -> bool:
-    text, link, _ = sizes.of(node)
-    if not 0 < text <= LINK_BLOCK_MAX_CHARS or link < LINK_RATIO * text:
-        return False
-    return _words(_text(node)) <= LINK_BLOCK_MAX_WORDS
+    return _link_sized(sizes.of(node)) and _words(_text(node)) <= LINK_BLOCK_MAX_WORDS
 
 
 def _element_children(node: LexborNode) -> list[LexborNode]:
@@ -217,13 +286,14 @@ def _is_label(node: LexborNode | None, sizes: _Sizes) -> bool:
     return _words(_text(node)) <= LABEL_MAX_WORDS
 
 
-def _link_runs(tree: LexborHTMLParser, sizes: _Sizes) -> list[list[LexborNode]]:
+def _link_runs(sizes: _Sizes) -> list[list[LexborNode]]:
     """Runs of sibling blocks that are all links, with the label just before each run."""
     runs = []
-    body = tree.body
-    if body is None:
-        return runs
-    for parent in body.traverse(include_text=False):
+    # Only parents with enough link-sized children can hold a run: those _Sizes noted, less
+    # those inside a subtree removed since.
+    for parent in sizes.run_parents:
+        if not _attached(parent):
+            continue
         kids = [k for k in _element_children(parent) if k.tag in BLOCKS or k.tag in ("ul", "ol")]
         i = 0
         while i < len(kids):
@@ -242,10 +312,14 @@ def _link_runs(tree: LexborHTMLParser, sizes: _Sizes) -> list[list[LexborNode]]:
     return runs
 
 
-def _link_lists(tree: LexborHTMLParser, sizes: _Sizes) -> list[LexborNode]:
+def _link_lists(sizes: _Sizes) -> list[LexborNode]:
     """<ul>/<ol> whose items are all short links."""
     out = []
-    for lst in tree.css("ul, ol"):
+    # Only lists with two link-sized items can qualify: those _Sizes noted, less those inside
+    # a subtree removed since.
+    for lst in sizes.list_parents:
+        if not _attached(lst):
+            continue
         items = [li for li in _element_children(lst) if li.tag == "li"]
         if len(items) >= 2 and all(_is_link_block(li, sizes) for li in items):
             out.append(lst)
@@ -255,9 +329,11 @@ def _link_lists(tree: LexborHTMLParser, sizes: _Sizes) -> list[LexborNode]:
 def too_deep(html: str, limit: int = MAX_DEPTH) -> bool:
     """Whether container tags nest deeper than `limit`, judged from the markup unparsed
     (a regex scan, far cheaper than a parse)."""
-    # Nesting deeper than `limit` needs more than `limit` tags, and more than `limit` opening
-    # container tags: two scans in C settle most pages before the walk in Python.
-    if html.count("<") <= limit or len(_CONTAINER_OPEN.findall(html)) <= limit:
+    # Nesting deeper than `limit` needs more than `limit` opening tags, and more than `limit`
+    # opening container tags: scans in C settle most pages before the walk in Python.
+    tags = html.count("<")
+    if tags <= limit or tags - html.count("</") <= limit \
+            or len(_CONTAINER_OPEN.findall(html)) <= limit:
         return False
     depth = 0
     for m in _CONTAINER_TAG.finditer(html):
@@ -280,9 +356,14 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
         report.count("skipped_too_deep")
         return html, report
     tree = LexborHTMLParser(html)
-    report.captions = [t for t in (_text(n) for n in tree.css("figcaption")) if t]
-    for node in tree.css("h1, h2, h3, h4, h5, h6"):
-        report.headings.setdefault(fold(_text(node)), int(node.tag[1]))
+    # One query in document order serves both lists.
+    for node in tree.css("figcaption, h1, h2, h3, h4, h5, h6"):
+        text, tag = _text(node), node.tag
+        if tag == "figcaption":
+            if text:
+                report.captions.append(text)
+        else:
+            report.headings.setdefault(fold(text), int(tag[1]))
 
     def remove(nodes: list[LexborNode], reason: str, guard: _Guard) -> None:
         for node in nodes:
@@ -296,18 +377,16 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
             report.count(reason)
 
     # Code and controls go first, unmeasured: they hold no prose, and once they are gone one
-    # measuring pass (the costly part) serves every rule. JSON-LD stays: it is metadata
-    # (date, author, headline) that trafilatura reads.
-    for node in tree.css(", ".join(CODE)):
-        if (node.attributes.get("type") or "").lower() != "application/ld+json" \
-                and _attached(node):
+    # measuring pass (the costly part) serves every rule.
+    for node in tree.css(_CODE_SELECTOR):
+        if _attached(node):
             node.remove()
             report.count("non_text")
     sizes = _Sizes(tree)
     guard = _Guard(sizes)
     remove(tree.css("noscript"), "non_text", guard)  # some sites keep the article in one
-    remove(tree.css(", ".join(HIDDEN)), "hidden", guard)
-    remove(tree.css(", ".join(LANDMARKS + ROLES)), "landmark", guard)
+    remove(tree.css(_HIDDEN_SELECTOR), "hidden", guard)
+    remove(tree.css(_LANDMARK_SELECTOR), "landmark", guard)
     if tree.body is not None:
         remove([n for n in tree.body.css(_NAME_SELECTOR) if _boilerplate_name(n)],
                "boilerplate_name", guard)
@@ -315,7 +394,7 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
     report.served_paragraph_chars = sizes.root[guard.index]
     # The link rules read the same measurements: a removed block only lowers the sizes of
     # its ancestors, which are larger than the small link blocks these rules look for.
-    lists = _link_lists(tree, sizes)
+    lists = _link_lists(sizes)
     labels = []
     for lst in lists:
         prev = lst.prev
@@ -325,6 +404,6 @@ def prune(html: str, trace: bool = False) -> tuple[str, PruneReport]:
             labels.append(prev)
     remove(labels, "link_list_label", guard)
     remove(lists, "link_list", guard)
-    runs = _link_runs(tree, sizes)
+    runs = _link_runs(sizes)
     remove([node for run in runs for node in run], "link_run", guard)
     return tree.html or "", report
