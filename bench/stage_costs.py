@@ -50,6 +50,7 @@ sys.path.insert(1, str(HERE))
 import trafilatura.core
 from quality_sets import SET_NAMES, load_items, read_html
 
+import cleaner.extract as extract_module
 from cleaner import Cleaner, stage
 from cleaner.dedup import MinHasher
 from records import Page
@@ -99,8 +100,13 @@ def instrument(clock: Clock) -> Callable[[], None]:
     stage.kept_after_repeats = clock.wrap("collapse", stage.kept_after_repeats)
     stage.post_pass = clock.wrap("post-pass", stage.post_pass)
     stage.render = clock.wrap("markdown", stage.render)
-    trafilatura.core.load_html = clock.wrap("parse", trafilatura.core.load_html)
+    # Where trafilatura's metadata pass runs, extract parses the page and runs the pass itself
+    # (cleaner.trafmeta); elsewhere trafilatura does both.
+    for module in (trafilatura.core, extract_module):
+        module.load_html = clock.wrap("parse", module.load_html)
     trafilatura.core.extract_metadata = clock.wrap("traf-meta", trafilatura.core.extract_metadata)
+    extract_module.trafilatura_metadata = clock.wrap("traf-meta",
+                                                     extract_module.trafilatura_metadata)
     trafilatura.core.compare_extraction = clock.wrap(
         "fallbacks", trafilatura.core.compare_extraction)
     trafilatura.core.justext_rescue = clock.wrap("fallbacks", trafilatura.core.justext_rescue)
