@@ -386,14 +386,14 @@ class TreeSampler(threading.Thread):
 
 
 def measure(cmd: list[str], log: Path, timeout: float,
-            env: dict[str, str] | None = None) -> dict[str, Any]:
+            env: dict[str, str] | None = None, cwd: Path = REPO) -> dict[str, Any]:
     """Run `cmd` (stdout and stderr to `log`): wall clock start to exit, CPU of it and its
     descendants (reaped ones by wait4, others as last sampled), peak memory of its tree, and its own share (root_*: the
     writer's, beside its cleaning workers)."""
     with open(log, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env or worker_env(),
-                                cwd=REPO, start_new_session=True)
+                                cwd=cwd, start_new_session=True)
     tree = TreeSampler(proc.pid)
     tree.start()
     timed_out = threading.Event()
@@ -482,7 +482,7 @@ def run_system(system: str, urls_file: Path, npages: int, tmp: Path,
     work = Path(tempfile.mkdtemp(prefix=f"{system.replace('+', '-')}-", dir=tmp))
     log = work / "output.txt"
     politeness = ["--concurrency", str(args.concurrency), "--per-host", str(args.per_host)]
-    env = None
+    env, cwd = None, REPO
     if system in OURS_WORKERS or system in BEFORE:
         db = work / "bench.db"
         scrape = str(Path(sys.executable).with_name("scrape"))
@@ -490,13 +490,15 @@ def run_system(system: str, urls_file: Path, npages: int, tmp: Path,
         cmd = [scrape, "ingest", "--urls", str(urls_file), "--db", str(db), "--workers",
                str(workers), "--delay", "0", "--no-robots", "--allow-private", *politeness]
         if system in BEFORE:
-            env = {**worker_env(), "PYTHONPATH": str(args.before)}
+            # and from that directory: a fork server started before pipeline/executors.py
+            # set PYTHONSAFEPATH imports from the current directory first
+            env, cwd = {**worker_env(), "PYTHONPATH": str(args.before)}, args.before
     else:
         feed = work / "items.jsonl"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", system,
                "--urls", str(urls_file), "--feed", str(feed), *politeness]
     result: dict[str, Any] = {"system": system, "pages": npages,
-                              **measure([*(prefix or []), *cmd], log, RUN_TIMEOUT, env)}
+                              **measure([*(prefix or []), *cmd], log, RUN_TIMEOUT, env, cwd)}
     problems = []
     if result["returncode"] != 0:
         problems.append(f"exit status {result['returncode']}:\n{tail(log)}")

@@ -16,6 +16,7 @@ import contextlib
 import ctypes
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import queue
 import select
@@ -173,7 +174,29 @@ def pool_context() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     # "__main__": the `scrape` script, which a worker would otherwise import again.
     context.set_forkserver_preload(["__main__", "pipeline.preload"])
+    _start_fork_server()
     return context
+
+
+_env_lock = threading.Lock()
+
+
+def _start_fork_server() -> None:
+    """Start the fork server with PYTHONSAFEPATH=1. It runs as `python -c ...`, whose sys.path
+    starts with the current directory, and Python 3.11's fork server ignores the sys.path it is
+    given: every worker would import a `records/`, `store/` or `numpy.py` found in the directory
+    `scrape` was run from instead of the installed one. The variable is set only while the
+    server starts (it is a no-op once the server runs)."""
+    with _env_lock:
+        before = os.environ.get("PYTHONSAFEPATH")
+        os.environ["PYTHONSAFEPATH"] = "1"
+        try:
+            multiprocessing.forkserver.ensure_running()
+        finally:
+            if before is None:
+                del os.environ["PYTHONSAFEPATH"]
+            else:
+                os.environ["PYTHONSAFEPATH"] = before
 
 
 def _run_one(page: Page) -> Result:

@@ -188,3 +188,33 @@ def test_ingest_with_two_workers_stores_what_in_process_stores(site, tmp_path):
     assert len(articles) == 9 and kept == 9
     assert sum(1 for a in articles.values() if a[3] == "exact") == 1
     assert ("http://" + urls[-1].split("://", 1)[1], "fetch.http_404") in fetches
+
+
+SHADOWED = """
+import sys
+sys.path.pop(0)  # this process imports the installed code; its fork server must, too
+from pipeline.executors import CleanSteps, ProcessPool
+from records import Page
+html = (b"<html><body><article><h1>A headline</h1>"
+        + b"<p>A paragraph of prose that reads like the sentence of an article.</p>" * 5
+        + b"</article></body></html>")
+pages = [Page(url=f"https://example.com/{i}", final_url=f"https://example.com/{i}", status=200,
+              content_type="text/html", encoding="utf-8", body=html, bytes=len(html),
+              fetched_at="2026-01-01T00:00:00+00:00") for i in range(3)]
+print(sorted(r.outcome for r in ProcessPool(2).map(CleanSteps(), pages)))
+"""
+
+
+def test_workers_do_not_import_modules_from_the_current_directory(tmp_path):
+    """`scrape` run from a directory that holds a `records` package: the workers still import
+    the installed one (a fork server started as `python -c` puts the current directory first
+    on its path, and Python 3.11's ignores the path it is given)."""
+    decoy = tmp_path / "records"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text(
+        "open(__file__ + '.imported', 'w').close()\nraise ImportError('the decoy')\n")
+    proc = subprocess.run([sys.executable, "-c", SHADOWED], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not (decoy / "__init__.py.imported").exists()
+    assert proc.stdout.split("\n")[-2] == str(["cleaned"] * 3)
