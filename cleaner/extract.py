@@ -169,8 +169,11 @@ def extract(html: str, url: str | None = None, with_metadata: bool = True,
         tree = load_html(html)
         if tree is None:
             return None
-        meta = trafilatura_metadata(tree, url, date_params, title=not settled[0],
-                                    tags=not settled[1])
+        try:
+            meta = trafilatura_metadata(tree, url, date_params, title=not settled[0],
+                                        tags=not settled[1])
+        except (TypeError, ValueError):  # what bare_extraction reads as "no document"
+            return None
         source = tree
     doc = trafilatura.bare_extraction(
         source,
