@@ -23,11 +23,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(1, str(HERE))
 
-from quality_sets import ASB, EVAL, NEWS, load_items, read_html
+from quality_sets import ASB, EVAL, NEWS, item_page, load_items, read_html
 
 from cleaner import Cleaner
 from cleaner.judge import ARTICLE, judge, signals
-from records import Page
 
 SHARED = HERE.parent.parent / "shared" / "bench"
 
@@ -58,12 +57,9 @@ def measure(cleaner: Cleaner, set_name: str, mode: str, show: int) -> dict[str, 
     for item in load_items(set_name, SHARED / set_name):
         html = read_html(item.path)
         url = item.url or item.key
-        body = html.encode("utf-8")
         text = None
         if mode == "after cleaning":
-            result = cleaner.clean(Page(url=url, final_url=url, status=200, body=body,
-                                        content_type="text/html", encoding="utf-8",
-                                        bytes=len(body)))
+            result = cleaner.clean(item_page(item, html))
             text = result.article.text if result.article is not None else ""
         found = judge(signals(html, url, text))
         counts[found.counter] += 1

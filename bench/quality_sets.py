@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ASB, EVAL, NEWS = "asb-dev", "trafilatura-eval", "news-golden"
 SET_NAMES = {"asb": ASB, "eval": EVAL, "news": NEWS}  # --set value -> directory name
@@ -102,6 +103,18 @@ def read_html(path: Path) -> str:
     if raw[:2] == b"\x1f\x8b":
         raw = gzip.decompress(raw)
     return raw.decode("utf-8", errors="replace")
+
+
+def item_page(item: Item, html: str | None = None) -> Any:
+    """The records.Page a fetch of `item` would give: its HTML (`html`, or read) as UTF-8, at
+    its URL (or its key, which the cleaner only uses as a label). records is imported here
+    only: the metrics stay importable without the project's code."""
+    from records import Page
+
+    body = (html if html is not None else read_html(item.path)).encode("utf-8")
+    url = item.url or item.key
+    return Page(url=url, final_url=url, status=200, content_type="text/html", body=body,
+                encoding="utf-8", bytes=len(body))
 
 
 def http_url(key: str) -> str | None:

@@ -48,12 +48,11 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(1, str(HERE))
 
 import trafilatura.core
-from quality_sets import SET_NAMES, load_items, read_html
+from quality_sets import SET_NAMES, item_page, load_items
 
 import cleaner.extract as extract_module
 from cleaner import Cleaner, stage
 from cleaner.dedup import MinHasher
-from records import Page
 from store.pages import pack
 
 SHARED = HERE.parent.parent / "shared" / "bench"
@@ -119,9 +118,9 @@ def measure(set_name: str, cleaner: Cleaner, clock: Clock, next_page: Callable[[
     per_stage: dict[str, list[float]] = {name: [] for name in (*STAGES, "total")}
     items = load_items(set_name, SHARED / set_name)
     for item in items[:WARM_UP]:
-        cleaner.clean(_page(item))
+        cleaner.clean(item_page(item))
     for item in items:
-        page = _page(item)
+        page = item_page(item)
         body = page.body
         clock.spent.clear()
         next_page()
@@ -140,13 +139,6 @@ def measure(set_name: str, cleaner: Cleaner, clock: Clock, next_page: Callable[[
             per_stage[name].append(1000 * clock.spent.get(name, 0.0))
         per_stage["total"].append(1000 * sum(clock.spent.get(n, 0.0) for n in STAGES))
     return per_stage
-
-
-def _page(item: Any) -> Page:
-    body = read_html(item.path).encode("utf-8")
-    url = item.url or item.key
-    return Page(url=url, final_url=url, status=200, content_type="text/html", body=body,
-                encoding="utf-8", bytes=len(body))
 
 
 def summary(values: list[float]) -> dict[str, float]:
